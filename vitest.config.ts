@@ -1,13 +1,32 @@
 import { defineConfig } from 'vitest/config';
 
-// Test files share one PostgreSQL server but each creates its own database,
-// so files run in parallel processes safely.
+/**
+ * The suite runs against a real PostgreSQL server when TEST_DATABASE_URL is set
+ * (CI sets it), and against the embedded database (PGlite) always: fully when
+ * there is no server, otherwise the HTTP tests as a second project. Each test
+ * file creates and drops its own database, so files run in parallel.
+ */
+const withPostgres = Boolean(process.env.TEST_DATABASE_URL);
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
     pool: 'forks',
     globalSetup: ['test/support/global-setup.ts'],
+    projects: [
+      ...(withPostgres
+        ? [{ extends: true as const, test: { name: 'postgres', include: ['test/**/*.test.ts'], env: { TEST_DB: 'postgres' } } }]
+        : []),
+      {
+        extends: true as const,
+        test: {
+          name: 'embedded',
+          include: withPostgres ? ['test/http/**/*.test.ts', 'test/integration/**/*.test.ts'] : ['test/**/*.test.ts'],
+          exclude: withPostgres ? ['test/**/*.postgres-only.test.ts'] : [],
+          env: { TEST_DB: 'embedded' },
+        },
+      },
+    ],
   },
 });

@@ -1,0 +1,212 @@
+import { sql, type Transaction } from 'kysely';
+import { selectionFlags, type VersionRef } from '../stix/version-selection.js';
+import { formatTaxiiTimestamp, versionKeyFromMicros } from '../taxii/timestamps.js';
+import type { Tables } from './tables.js';
+
+/**
+ * The write side of the object store: adds a batch of validated object
+ * versions to a collection in the caller's transaction.
+ *
+ * date_added (TAXII §5.3.1) is handed out by the collection's clock, a column
+ * of the collection row that every writer locks first. The lock is held until
+ * commit, so date_added order is commit order: a reader that sees a version
+ * also sees every version with an earlier date_added, and a poller using
+ * added_after = the last X-TAXII-Date-Added-Last never misses one, whatever
+ * the number of concurrent writers. Consecutive values are at least one
+ * millisecond apart (interop rule 6: clients that truncate the header to
+ * milliseconds still make progress) and never earlier than the clock.
+ */
+export interface NewVersion {
+  stixId: string;
+  stixType: string;
+  specVersion: string;
+  /** modified, else created; undefined for objects with neither (SCOs), whose version is their first date_added. */
+  version: string | undefined;
+  versionKey: string | undefined;
+  body: string;
+}
+
+export interface StoredOutcome {
+  /** False when the same id and version was already stored (the first copy stays). */
+  inserted: boolean;
+  version: string;
+}
+
+export const CLOCK_STEP_US = 1000;
+
+type Trx = Transaction<Tables>;
+
+interface ExistingRow {
+  cseq: number;
+  stix_id: string;
+  spec_version: string;
+  version: string;
+  version_key: string;
+  in_max_spec: boolean;
+  is_latest: boolean;
+  is_first: boolean;
+}
+
+interface PendingRow extends VersionRef {
+  candidate: NewVersion;
+  cseq: number;
+  dateAdded: number;
+  version: string;
+}
+
+export async function storeVersions(trx: Trx, collectionId: string, batch: readonly NewVersion[]): Promise<StoredOutcome[]> {
+  const clock = await lockCollectionClock(trx, collectionId);
+  const ids = [...new Set(batch.map((v) => v.stixId))];
+  const existing = await existingVersions(trx, collectionId, ids);
+
+  // Versions by id (existing and added in this batch), to find duplicates and recompute flags.
+  const byId = new Map<string, { existing: ExistingRow[]; added: PendingRow[] }>();
+  for (const row of existing) entry(byId, row.stix_id).existing.push(row);
+
+  let date = Math.max(clock.nowUs, clock.clockUs + CLOCK_STEP_US);
+  let cseq = clock.lastCseq;
+  const outcomes: StoredOutcome[] = [];
+  const pending: PendingRow[] = [];
+  for (const candidate of batch) {
+    const versions = entry(byId, candidate.stixId);
+    const duplicate = findDuplicate(versions, candidate);
+    if (duplicate !== undefined) {
+      outcomes.push({ inserted: false, version: duplicate });
+      continue;
+    }
+    const version = candidate.version ?? formatTaxiiTimestamp(date);
+    const versionKey = candidate.versionKey ?? versionKeyFromMicros(date);
+    const row: PendingRow = { candidate, cseq: ++cseq, dateAdded: date, version, versionKey, specVersion: candidate.specVersion };
+    versions.added.push(row);
+    pending.push(row);
+    outcomes.push({ inserted: true, version });
+    date += CLOCK_STEP_US;
+  }
+  if (pending.length === 0) return outcomes;
+
+  const flagUpdates = await insertRows(trx, collectionId, pending, byId);
+  await updateFlags(trx, collectionId, flagUpdates);
+  await trx
+    .updateTable('collections')
+    .set({ clock_us: date - CLOCK_STEP_US, last_cseq: cseq })
+    .where('id', '=', collectionId)
+    .execute();
+  return outcomes;
+}
+
+function entry(map: Map<string, { existing: ExistingRow[]; added: PendingRow[] }>, id: string) {
+  let value = map.get(id);
+  if (!value) map.set(id, (value = { existing: [], added: [] }));
+  return value;
+}
+
+/**
+ * The version string of an already stored copy, if this candidate repeats one.
+ * Objects without created/modified (SCOs) are not versioned (STIX §3.6): any
+ * stored copy of the id is the one version.
+ */
+function findDuplicate(versions: { existing: ExistingRow[]; added: PendingRow[] }, candidate: NewVersion): string | undefined {
+  if (candidate.versionKey === undefined) {
+    return versions.existing[0]?.version ?? versions.added[0]?.version;
+  }
+  return (
+    versions.existing.find((r) => r.version_key === candidate.versionKey)?.version ??
+    versions.added.find((r) => r.versionKey === candidate.versionKey)?.version
+  );
+}
+
+async function lockCollectionClock(trx: Trx, collectionId: string) {
+  const result = await sql<{ clock_us: number; last_cseq: number; now_us: number }>`
+    select clock_us, last_cseq, (extract(epoch from clock_timestamp()) * 1000000)::int8 as now_us
+    from collections where id = ${collectionId} for update`.execute(trx);
+  const row = result.rows[0];
+  if (!row) throw new Error(`collection ${collectionId} vanished during a write`);
+  return { clockUs: Number(row.clock_us), lastCseq: Number(row.last_cseq), nowUs: Number(row.now_us) };
+}
+
+async function existingVersions(trx: Trx, collectionId: string, ids: string[]): Promise<ExistingRow[]> {
+  const result = await sql<ExistingRow>`
+    select cseq, stix_id, spec_version, version, version_key, in_max_spec, is_latest, is_first
+    from object_versions
+    where collection_id = ${collectionId} and stix_id = any(${ids}::text[])`.execute(trx);
+  return result.rows;
+}
+
+interface FlagUpdate {
+  cseq: number;
+  inMaxSpec: boolean;
+  isLatest: boolean;
+  isFirst: boolean;
+}
+
+async function insertRows(
+  trx: Trx,
+  collectionId: string,
+  rows: PendingRow[],
+  byId: Map<string, { existing: ExistingRow[]; added: PendingRow[] }>,
+): Promise<FlagUpdate[]> {
+  const flagsOfNew = new Map<PendingRow, { inMaxSpec: boolean; isLatest: boolean; isFirst: boolean }>();
+  const updates: FlagUpdate[] = [];
+  for (const { existing, added } of byId.values()) {
+    if (added.length === 0) continue;
+    const refs: VersionRef[] = [
+      ...existing.map((r) => ({ specVersion: r.spec_version, versionKey: r.version_key })),
+      ...added,
+    ];
+    const flags = selectionFlags(refs);
+    existing.forEach((row, i) => {
+      const f = flags[i]!;
+      if (f.inMaxSpec !== row.in_max_spec || f.isLatest !== row.is_latest || f.isFirst !== row.is_first) {
+        updates.push({ cseq: row.cseq, ...f });
+      }
+    });
+    added.forEach((row, i) => flagsOfNew.set(row, flags[existing.length + i]!));
+  }
+  const column = <T>(pick: (row: PendingRow) => T) => rows.map(pick);
+  await sql`
+    insert into object_versions
+      (collection_id, cseq, stix_id, stix_type, spec_version, version, version_key,
+       date_added, first_added, in_max_spec, is_latest, is_first, body)
+    select ${collectionId}, r.cseq, r.stix_id, r.stix_type, r.spec_version, r.version, r.version_key,
+           r.date_added, r.date_added, r.in_max_spec, r.is_latest, r.is_first, r.body
+    from unnest(
+      ${column((r) => r.cseq)}::int8[], ${column((r) => r.candidate.stixId)}::text[],
+      ${column((r) => r.candidate.stixType)}::text[], ${column((r) => r.specVersion)}::text[],
+      ${column((r) => r.version)}::text[], ${column((r) => r.versionKey)}::text[],
+      ${column((r) => r.dateAdded)}::int8[],
+      ${column((r) => flagsOfNew.get(r)!.inMaxSpec)}::bool[], ${column((r) => flagsOfNew.get(r)!.isLatest)}::bool[],
+      ${column((r) => flagsOfNew.get(r)!.isFirst)}::bool[], ${column((r) => r.candidate.body)}::text[]
+    ) as r(cseq, stix_id, stix_type, spec_version, version, version_key, date_added,
+           in_max_spec, is_latest, is_first, body)`.execute(trx);
+  return updates;
+}
+
+async function updateFlags(trx: Trx, collectionId: string, updates: FlagUpdate[]): Promise<void> {
+  if (updates.length === 0) return;
+  await sql`
+    update object_versions v
+    set in_max_spec = u.in_max_spec, is_latest = u.is_latest, is_first = u.is_first
+    from unnest(
+      ${updates.map((u) => u.cseq)}::int8[], ${updates.map((u) => u.inMaxSpec)}::bool[],
+      ${updates.map((u) => u.isLatest)}::bool[], ${updates.map((u) => u.isFirst)}::bool[]
+    ) as u(cseq, in_max_spec, is_latest, is_first)
+    where v.collection_id = ${collectionId} and v.cseq = u.cseq`.execute(trx);
+}
+
+/** Recomputes the selection flags of the given objects after some of their versions were deleted. */
+export async function refreshFlags(trx: Trx, collectionId: string, ids: string[]): Promise<void> {
+  const rows = await existingVersions(trx, collectionId, ids);
+  const byId = new Map<string, ExistingRow[]>();
+  for (const row of rows) (byId.get(row.stix_id) ?? byId.set(row.stix_id, []).get(row.stix_id)!).push(row);
+  const updates: FlagUpdate[] = [];
+  for (const versions of byId.values()) {
+    const flags = selectionFlags(versions.map((r) => ({ specVersion: r.spec_version, versionKey: r.version_key })));
+    versions.forEach((row, i) => {
+      const f = flags[i]!;
+      if (f.inMaxSpec !== row.in_max_spec || f.isLatest !== row.is_latest || f.isFirst !== row.is_first) {
+        updates.push({ cseq: row.cseq, ...f });
+      }
+    });
+  }
+  await updateFlags(trx, collectionId, updates);
+}

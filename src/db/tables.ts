@@ -1,0 +1,109 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Table types for Kysely; they mirror migrations/ (keep the two in step). */
+export interface ServerSettingsTable {
+  key: string;
+  value: string;
+}
+
+export interface ApiRootsTable {
+  id: string;
+  title: string;
+  description: string | null;
+  max_content_length: number;
+  is_default: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface CollectionsTable {
+  id: string;
+  position: Generated<number>;
+  api_root_id: string;
+  alias: string | null;
+  title: string;
+  description: string | null;
+  media_types: string[];
+  clock_us: Generated<number>;
+  last_cseq: Generated<number>;
+  created_at: Generated<Date>;
+}
+
+export interface OrganisationsTable {
+  id: string;
+  name: string;
+  created_at: Generated<Date>;
+}
+
+export interface AccountsTable {
+  id: string;
+  organisation_id: string;
+  username: string;
+  password_hash: string | null;
+  is_admin: Generated<boolean>;
+  disabled: Generated<boolean>;
+  created_at: Generated<Date>;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  account_id: string;
+  key_id: string;
+  secret_hash: string;
+  label: string | null;
+  created_at: Generated<Date>;
+  revoked_at: Date | null;
+}
+
+export interface CollectionPermissionsTable {
+  organisation_id: string;
+  collection_id: string;
+  can_read: boolean;
+  can_write: boolean;
+}
+
+export interface ObjectVersionsTable {
+  collection_id: string;
+  cseq: number;
+  stix_id: string;
+  stix_type: string;
+  spec_version: string;
+  version: string;
+  version_key: string;
+  date_added: number;
+  first_added: number;
+  in_max_spec: boolean;
+  is_latest: boolean;
+  is_first: boolean;
+  body: string;
+}
+
+type Json = ColumnType<unknown, string | null, string | null>;
+
+export interface StatusResourcesTable {
+  id: string;
+  api_root_id: string;
+  collection_id: string;
+  account_id: string | null;
+  status: 'pending' | 'complete';
+  request_timestamp: number;
+  total_count: number;
+  success_count: number;
+  failure_count: number;
+  pending_count: number;
+  successes: Json;
+  failures: Json;
+  pendings: Json;
+  created_at: Generated<Date>;
+}
+
+export interface Tables {
+  server_settings: ServerSettingsTable;
+  api_roots: ApiRootsTable;
+  collections: CollectionsTable;
+  organisations: OrganisationsTable;
+  accounts: AccountsTable;
+  api_keys: ApiKeysTable;
+  collection_permissions: CollectionPermissionsTable;
+  object_versions: ObjectVersionsTable;
+  status_resources: StatusResourcesTable;
+}

@@ -1,0 +1,118 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { addObjects } from '../services/add-objects.js';
+import { deleteObject } from '../services/delete-object.js';
+import { readPage, type ReadDeps, type ReadKind } from '../services/read-objects.js';
+import { badRequest, payloadTooLarge, unsupportedMediaType } from '../taxii/errors.js';
+import { classifyContentType, type PostBodyKind } from '../taxii/media-types.js';
+import { parseReadQuery, type Endpoint } from '../taxii/query.js';
+import { statusResource } from '../taxii/resources.js';
+import { loadApiRoot, loadCollection } from './context.js';
+import { methodNotAllowed } from './method-not-allowed.js';
+
+interface PostBody {
+  kind: PostBodyKind;
+  bytes: Buffer;
+}
+
+const STIX_ID = /^[a-z][a-z0-9-]+[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/**
+ * Reads a POST body up to the API root's max_content_length (TAXII §4.2.1):
+ * a declared Content-Length over the limit is refused before reading, and a
+ * chunked body is cut off as soon as it passes the limit (413 either way).
+ */
+function collectBody(request: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: PostBody) => void) {
+  const kind = classifyContentType(request.headers['content-type']);
+  if (!kind) return done(unsupportedMediaType(request.headers['content-type']));
+  const limit = request.apiRoot.maxContentLength;
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return done(payloadTooLarge(limit));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let finished = false;
+  const finish = (err: Error | null, body?: PostBody) => {
+    if (finished) return;
+    finished = true;
+    done(err, body);
+  };
+  payload.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > limit) {
+      payload.removeAllListeners('data');
+      payload.resume();
+      finish(payloadTooLarge(limit));
+      return;
+    }
+    chunks.push(chunk);
+  });
+  payload.on('end', () => finish(null, { kind, bytes: Buffer.concat(chunks, size) }));
+  payload.on('error', (error: Error) => finish(error));
+}
+
+/**
+ * The collection endpoints that carry objects (TAXII §5.3–§5.8): objects
+ * (GET, POST), one object (GET, DELETE), its versions, and the manifest.
+ */
+export async function objectRoutes(app: FastifyInstance) {
+  const { config, db, cursors, validator } = app.taxii;
+  const readDeps: ReadDeps = { db, cursors, pageDefaultLimit: config.pageDefaultLimit, pageMaxLimit: config.pageMaxLimit };
+  const limits = { maxMatchValues: config.maxMatchValues };
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', collectBody);
+
+  const reader = (kind: ReadKind, endpoint: Endpoint) =>
+    async function (request: FastifyRequest, reply: FastifyReply) {
+      const query = parseReadQuery(request.query as Record<string, string | string[]>, endpoint, limits);
+      const objectId = (request.params as { objectId?: string }).objectId;
+      if (objectId !== undefined && !STIX_ID.test(objectId)) throw badRequest(`"${objectId}" is not a STIX identifier.`);
+      const page = await readPage(readDeps, kind, request.collection, request.principal!, query, objectId);
+      reply.headers(page.headers);
+      return page.body;
+    };
+
+  const base = '/:apiRoot/collections/:collectionId';
+  const readHooks = [app.requireCredentials, loadApiRoot, loadCollection('read')];
+
+  app.get(`${base}/objects/`, { onRequest: readHooks }, reader('objects', 'objects'));
+  app.post(
+    `${base}/objects/`,
+    { onRequest: [app.requireCredentials, loadApiRoot, loadCollection('write')], bodyLimit: 1024 * 1024 * 1024 },
+    async (request, reply) => {
+      const body = request.body as PostBody | undefined;
+      if (!body) throw unsupportedMediaType(request.headers['content-type']);
+      const status = await addObjects(
+        { db, validator, limits: config },
+        request.collection,
+        request.principal!,
+        body.bytes,
+        body.kind,
+        Date.now() * 1000,
+      );
+      reply.status(202);
+      return JSON.stringify(statusResource(status));
+    },
+  );
+  methodNotAllowed(app, `${base}/objects/`, ['GET', 'POST']);
+
+  app.get(`${base}/objects/:objectId/`, { onRequest: readHooks }, reader('object', 'object'));
+  app.delete(
+    `${base}/objects/:objectId/`,
+    { onRequest: [app.requireCredentials, loadApiRoot, loadCollection('delete')] },
+    async (request, reply) => {
+      const { objectId } = request.params as { objectId: string };
+      if (!STIX_ID.test(objectId)) throw badRequest(`"${objectId}" is not a STIX identifier.`);
+      const query = parseReadQuery(request.query as Record<string, string | string[]>, 'delete', limits);
+      await deleteObject(db, request.collection, objectId, query.filters);
+      reply.status(200);
+      return '';
+    },
+  );
+  methodNotAllowed(app, `${base}/objects/:objectId/`, ['GET', 'DELETE']);
+
+  app.get(`${base}/objects/:objectId/versions/`, { onRequest: readHooks }, reader('versions', 'versions'));
+  methodNotAllowed(app, `${base}/objects/:objectId/versions/`, ['GET']);
+
+  app.get(`${base}/manifest/`, { onRequest: readHooks }, reader('manifest', 'manifest'));
+  methodNotAllowed(app, `${base}/manifest/`, ['GET']);
+}

@@ -1,0 +1,104 @@
+import { v4 as uuidv4 } from 'uuid';
+import type { Principal } from '../auth/authenticate.js';
+import type { CollectionAccess } from '../db/catalog.js';
+import type { Db } from '../db/database.js';
+import { storeVersions, type NewVersion } from '../db/object-store.js';
+import { insertStatus } from '../db/status-store.js';
+import type { StixSpecVersion, StixValidator } from '../stix/validate.js';
+import { readEnvelope, type EnvelopeLimits } from '../taxii/envelope.js';
+import type { PostBodyKind } from '../taxii/media-types.js';
+import type { StatusDetail, StatusInfo } from '../taxii/resources.js';
+import { stixVersionKey } from '../taxii/timestamps.js';
+
+/**
+ * Add Objects (TAXII §5.5). Each object is validated on its own; the valid ones
+ * are stored in one transaction together with the status resource, so the
+ * status always describes what is really in the database. Invalid objects are
+ * listed as failures with the reasons; a repeated id and version is a success
+ * that stores nothing (the first stored copy stays).
+ */
+export interface AddDeps {
+  db: Db;
+  validator: StixValidator;
+  limits: EnvelopeLimits;
+}
+
+/** Validation is CPU work; yield to the event loop now and then so other requests keep flowing. */
+const YIELD_EVERY = 500;
+
+export function acceptedSpecVersions(mediaTypes: readonly string[]): Set<StixSpecVersion> {
+  const accepted = new Set<StixSpecVersion>();
+  for (const mediaType of mediaTypes) {
+    const match = /^application\/stix\+json(?:\s*;\s*version\s*=\s*"?([\d.]+)"?)?\s*$/i.exec(mediaType.trim());
+    if (!match) continue;
+    const version = match[1];
+    if (version === undefined || version === '2.1') accepted.add('2.1');
+    if (version === undefined || version === '2.0') accepted.add('2.0');
+  }
+  return accepted;
+}
+
+function describe(object: unknown, index: number): StatusDetail {
+  const record = object !== null && typeof object === 'object' && !Array.isArray(object) ? (object as Record<string, unknown>) : {};
+  const id = typeof record.id === 'string' && record.id.length <= 300 ? record.id : `objects[${index}]`;
+  const version =
+    typeof record.modified === 'string' ? record.modified : typeof record.created === 'string' ? record.created : 'unknown';
+  return { id, version: version.length <= 100 ? version : 'unknown' };
+}
+
+export async function addObjects(
+  deps: AddDeps,
+  collection: CollectionAccess,
+  principal: Principal,
+  body: Buffer,
+  kind: PostBodyKind,
+  requestTimestamp: number,
+): Promise<StatusInfo> {
+  const objects = readEnvelope(body, kind, deps.limits);
+  const acceptSpecVersions = acceptedSpecVersions(collection.mediaTypes);
+
+  const failures: StatusDetail[] = [];
+  const candidates: { version: NewVersion; message: string | undefined }[] = [];
+  for (let i = 0; i < objects.length; i++) {
+    if (i > 0 && i % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
+    const object = objects[i];
+    const result = deps.validator.validate(object, { acceptSpecVersions });
+    if (!result.valid) {
+      failures.push({ ...describe(object, i), message: result.errors.join('; ') });
+      continue;
+    }
+    const record = object as Record<string, unknown>;
+    const version = typeof record.modified === 'string' ? record.modified : typeof record.created === 'string' ? record.created : undefined;
+    candidates.push({
+      version: {
+        stixId: record.id as string,
+        stixType: record.type as string,
+        specVersion: result.specVersion ?? '2.1',
+        version,
+        versionKey: version === undefined ? undefined : stixVersionKey(version),
+        body: JSON.stringify(object),
+      },
+      message: result.warnings.length > 0 ? `accepted with warnings: ${result.warnings.join('; ')}` : undefined,
+    });
+  }
+
+  const status: StatusInfo = {
+    id: uuidv4(),
+    status: 'complete',
+    requestTimestamp,
+    successes: [],
+    failures,
+    pendings: [],
+  };
+  await deps.db.transaction().execute(async (trx) => {
+    const outcomes = candidates.length > 0 ? await storeVersions(trx, collection.id, candidates.map((c) => c.version)) : [];
+    // Stored and already-present objects get the same entry: a status never
+    // tells a writer whether an id already existed (maturity-design rule 9).
+    status.successes = outcomes.map((outcome, i) => {
+      const { version, message } = candidates[i]!;
+      return { id: version.stixId, version: outcome.version, ...(message ? { message } : {}) };
+    });
+    await insertStatus(trx, { ...status, apiRootId: collection.apiRootId, collectionId: collection.id, accountId: principal.accountId });
+  });
+  return status;
+}

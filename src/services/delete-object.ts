@@ -1,0 +1,38 @@
+import { sql } from 'kysely';
+import type { CollectionAccess } from '../db/catalog.js';
+import type { Db } from '../db/database.js';
+import { versionPredicate } from '../db/object-queries.js';
+import { refreshFlags } from '../db/object-store.js';
+import { notFound } from '../taxii/errors.js';
+import type { Filters } from '../taxii/query.js';
+
+/**
+ * Delete an Object (TAXII §5.7). Without match[version] every version goes (the
+ * spec leaves the scope open; "all" is the reading that leaves no trace behind,
+ * TAXII digest §6.10); with it, the selected versions. The collection row is
+ * locked like a write, so the remaining versions' first/last flags are
+ * recomputed without racing an insert.
+ */
+export async function deleteObject(db: Db, collection: CollectionAccess, objectId: string, filters: Filters): Promise<number> {
+  return db.transaction().execute(async (trx) => {
+    await sql`select 1 from collections where id = ${collection.id} for update`.execute(trx);
+    const exists = await trx
+      .selectFrom('object_versions')
+      .select('cseq')
+      .where('collection_id', '=', collection.id)
+      .where('stix_id', '=', objectId)
+      .limit(1)
+      .executeTakeFirst();
+    if (!exists) throw notFound(`The object ${objectId}`);
+    const selection: Filters =
+      filters.versions === undefined ? { ...filters, versions: { all: true, first: false, last: false, keys: [] } } : filters;
+    // "all" without a spec filter means every version of every spec version.
+    const predicate =
+      filters.versions === undefined && filters.specVersions === undefined ? sql`true` : versionPredicate(selection);
+    const result = await sql`
+      delete from object_versions v
+      where v.collection_id = ${collection.id} and v.stix_id = ${objectId} and ${predicate}`.execute(trx);
+    await refreshFlags(trx, collection.id, [objectId]);
+    return Number(result.numAffectedRows ?? 0);
+  });
+}
