@@ -58,7 +58,11 @@ export function parseSeed(text: string, source = 'seed'): Seed {
     validateSeed = ajv.compile(JSON.parse(readFileSync(projectPath('schemas', 'config', 'seed.json'), 'utf8')));
   }
   if (!validateSeed(document ?? {})) {
-    const problems = (validateSeed.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`);
+    const problems = (validateSeed.errors ?? []).map((e) =>
+      e.keyword === 'additionalProperties'
+        ? `${e.instancePath || '/'}: unknown property "${(e.params as { additionalProperty: string }).additionalProperty}"`
+        : `${e.instancePath || '/'} ${e.message}`,
+    );
     throw new SeedError(`${source}: ${problems.join('; ')}`);
   }
   return (document ?? {}) as Seed;
@@ -84,13 +88,14 @@ export async function applySeed(
   const env = options.env ?? process.env;
   const summary: ProvisioningSummary = { created: 0, updated: 0, unchanged: 0 };
   const count = (outcome: 'created' | 'updated' | 'unchanged') => summary[outcome]++;
+  const defaults = (seed.api_roots ?? []).filter((r) => r.default);
+  if (defaults.length > 1) throw new SeedError(`only one API root can be the default (${defaults.map((r) => r.id).join(', ')})`);
   await db.transaction().execute(async (trx) => {
-    for (const root of seed.api_roots ?? []) count(await upsertApiRoot(trx, root));
-    const defaults = (seed.api_roots ?? []).filter((r) => r.default);
-    if (defaults.length > 1) throw new SeedError('only one API root can be the default');
+    // The default moves: clear the old one first (one default at most, by a unique index).
     if (defaults[0]) {
       await trx.updateTable('api_roots').set({ is_default: false }).where('is_default', '=', true).where('id', '!=', defaults[0].id).execute();
     }
+    for (const root of seed.api_roots ?? []) count(await upsertApiRoot(trx, root));
     for (const collection of seed.collections ?? []) count(await upsertCollection(trx, collection));
     for (const organisation of seed.organisations ?? []) count(await upsertOrganisation(trx, organisation));
     for (const account of seed.accounts ?? []) {

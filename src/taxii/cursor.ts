@@ -35,6 +35,7 @@ interface Wire {
 }
 
 const SIGNATURE_BYTES = 18;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 export class CursorCodec {
   private readonly key: Buffer;
@@ -66,9 +67,10 @@ export class CursorCodec {
     const dot = token.indexOf('.');
     if (dot <= 0 || token.length > 8192) throw invalid();
     const payload = token.slice(0, dot);
-    const signature = Buffer.from(token.slice(dot + 1), 'base64url');
-    const wanted = this.sign(payload);
-    if (signature.length !== wanted.length || !timingSafeEqual(signature, wanted)) throw invalid();
+    // Compare the signature as text: base64url decoding would forgive '+', '/', padding and trailing bytes.
+    const signature = Buffer.from(token.slice(dot + 1), 'utf8');
+    const wanted = Buffer.from(this.sign(payload).toString('base64url'), 'utf8');
+    if (!BASE64URL.test(payload) || signature.length !== wanted.length || !timingSafeEqual(signature, wanted)) throw invalid();
     let wire: Wire;
     try {
       wire = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Wire;

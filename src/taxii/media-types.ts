@@ -72,15 +72,28 @@ function isTaxii21(range: MediaRange): boolean {
  */
 export function acceptsTaxii(accept: string | undefined): boolean {
   if (accept === undefined || accept.trim() === '') return true;
+  // The most specific range that matches decides, so "taxii+json;q=0, */*" refuses (RFC 9110 §12.5.1).
+  let best: { specificity: number; q: number } | undefined;
   for (const item of splitList(accept)) {
     const range = parseMediaRange(item);
-    if (!range || range.q <= 0) continue;
-    if (range.type === '*' && range.subtype === '*') return true;
-    if (range.type === 'application' && range.subtype === '*') return true;
-    if (range.type === 'application' && range.subtype === 'json') return true;
-    if (isTaxii21(range)) return true;
+    if (!range) continue;
+    const specificity = taxiiSpecificity(range);
+    if (specificity === 0) continue;
+    if (!best || specificity > best.specificity || (specificity === best.specificity && range.q > best.q)) {
+      best = { specificity, q: range.q };
+    }
   }
-  return false;
+  return best !== undefined && best.q > 0;
+}
+
+/** How specifically a range names TAXII 2.1 (0: it does not match it). application/json is a leniency. */
+function taxiiSpecificity(range: MediaRange): number {
+  if (range.type === '*' && range.subtype === '*') return 1;
+  if (range.type !== 'application') return 0;
+  if (range.subtype === '*') return 2;
+  if (range.subtype === 'json') return 3;
+  if (!isTaxii21(range)) return 0;
+  return range.params.has('version') ? 5 : 4;
 }
 
 export type PostBodyKind = 'envelope' | 'bundle' | 'json';

@@ -100,10 +100,10 @@ export function parseReadQuery(raw: RawQuery, endpoint: Endpoint, limits: QueryL
 
   const limit = allowed.has('limit') ? single(raw, 'limit') : undefined;
   if (limit !== undefined) {
-    if (!/^\d{1,15}$/.test(limit.trim()) || Number(limit) < 1) {
+    if (!/^\d{1,16}$/.test(limit.trim()) || Number(limit) < 1 || Number(limit) > Number.MAX_SAFE_INTEGER) {
       throw badRequest(`limit must be a positive integer (got "${limit}").`);
     }
-    query.limit = Number(limit);
+    query.limit = Number(limit); // the server maximum applies later
   }
 
   const next = allowed.has('next') ? single(raw, 'next') : undefined;

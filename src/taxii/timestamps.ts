@@ -37,14 +37,20 @@ export function parseTaxiiTimestamp(text: string): number | undefined {
     if (oh > 23 || om > 59) return undefined;
     offsetMinutes = sign * (oh * 60 + om);
   }
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second) - offsetMinutes * 60_000;
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day); // Date.UTC would read years 0–99 as 1900–1999
+  date.setUTCHours(hour, minute, second, 0);
+  const ms = date.getTime() - offsetMinutes * 60_000;
   if (!Number.isFinite(ms)) return undefined;
   const micros = Number(frac.padEnd(6, '0').slice(0, 6));
-  return ms * 1000 + micros;
+  // Numbers hold microseconds exactly up to 2^53 µs (year 2255); later instants all
+  // read as the end of time, which compares correctly with any stored date_added.
+  return Math.min(ms * 1000 + micros, Number.MAX_SAFE_INTEGER);
 }
 
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  return [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]!;
 }
 
 const STIX_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?Z$/;
@@ -58,7 +64,9 @@ const STIX_TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d
  */
 export function stixVersionKey(timestamp: string): string | undefined {
   const m = STIX_TIMESTAMP.exec(timestamp);
-  if (!m) return undefined;
+  // The calendar must be real (no 13th month, no 30 February); a leap second (:60) is allowed.
+  const second = m?.[6] === '60' ? '59' : m?.[6];
+  if (!m || parseTaxiiTimestamp(`${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${second}Z`) === undefined) return undefined;
   const frac = (m[7] ?? '').padEnd(9, '0').slice(0, 9);
   return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}.${frac}Z`;
 }
