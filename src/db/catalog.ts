@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Principal } from '../auth/authenticate.js';
+import type { ResolvedView } from '../views/reader-view.js';
 import type { Db } from './database.js';
 
 /** Repository of what a server offers: API roots and collections, as a given caller sees them. */
@@ -25,6 +26,8 @@ export interface Collection {
 export interface CollectionAccess extends Collection {
   canRead: boolean;
   canWrite: boolean;
+  /** The caller's maturity view; absent for unfiltered readers (admins). */
+  view?: ResolvedView;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

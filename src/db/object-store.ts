@@ -1,4 +1,5 @@
 import { sql, type Transaction } from 'kysely';
+import type { StixAnalysis } from '../stix/analyse.js';
 import { selectionFlags, type VersionRef } from '../stix/version-selection.js';
 import { formatTaxiiTimestamp, versionKeyFromMicros } from '../taxii/timestamps.js';
 import type { Tables } from './tables.js';
@@ -24,6 +25,7 @@ export interface NewVersion {
   version: string | undefined;
   versionKey: string | undefined;
   body: string;
+  analysis: StixAnalysis;
 }
 
 export interface StoredOutcome {
@@ -84,14 +86,65 @@ export async function storeVersions(trx: Trx, collectionId: string, batch: reado
   }
   if (pending.length === 0) return outcomes;
 
-  const flagUpdates = await insertRows(trx, collectionId, pending, byId);
-  await updateFlags(trx, collectionId, flagUpdates);
+  const { updates, newLatest } = await insertRows(trx, collectionId, pending, byId);
+  await updateFlags(trx, collectionId, updates);
+  const readded = await reAddDependents(trx, collectionId, newLatest, closureTargets(newLatest), date);
   await trx
     .updateTable('collections')
-    .set({ clock_us: date - CLOCK_STEP_US, last_cseq: cseq })
+    .set({ clock_us: date - CLOCK_STEP_US + readded * CLOCK_STEP_US, last_cseq: cseq })
     .where('id', '=', collectionId)
     .execute();
   return outcomes;
+}
+
+/** Objects referenced for closure by the new latest versions, with the date of the earliest referrer. */
+function closureTargets(newLatest: PendingRow[]): Map<string, number> {
+  const targets = new Map<string, number>();
+  for (const row of newLatest) {
+    for (const ref of row.candidate.analysis.closureRefs ?? []) {
+      const seen = targets.get(ref);
+      if (seen === undefined || row.dateAdded < seen) targets.set(ref, row.dateAdded);
+    }
+  }
+  return targets;
+}
+
+/**
+ * Visibility through a view depends on other objects (maturity-design rules 5
+ * and 7): a relationship becomes visible when its missing endpoint arrives, a
+ * container when its references change, a creator identity or marking
+ * definition when an object referencing it arrives. Such dependents are
+ * re-added: they get a new date_added from the clock, later than the change,
+ * so that added_after pollers receive them. Only versions older than the
+ * change move; each takes its own tick.
+ */
+async function reAddDependents(
+  trx: Trx,
+  collectionId: string,
+  changed: { candidate: NewVersion; dateAdded: number }[],
+  closure: Map<string, number>,
+  firstFreeTick: number,
+): Promise<number> {
+  if (changed.length === 0 && closure.size === 0) return 0;
+  const ids = changed.map((c) => c.candidate.stixId);
+  const dates = changed.map((c) => c.dateAdded);
+  const closureIds = [...closure.keys()];
+  const closureDates = [...closure.values()];
+  const result = await sql`
+    with changed(id, d) as (select * from unnest(${ids}::text[], ${dates}::int8[])),
+    referenced(id, d) as (select * from unnest(${closureIds}::text[], ${closureDates}::int8[])),
+    moving as (
+      select v.cseq from object_versions v
+      where v.collection_id = ${collectionId} and v.dep_refs && ${ids}::text[]
+        and exists (select 1 from changed c where c.id = any(v.dep_refs) and c.d > v.date_added)
+      union
+      select v.cseq from object_versions v join referenced r on r.id = v.stix_id
+      where v.collection_id = ${collectionId} and r.d > v.date_added
+    ),
+    numbered as (select cseq, row_number() over (order by cseq) as n from moving)
+    update object_versions v set date_added = ${firstFreeTick}::int8 + (numbered.n - 1) * ${CLOCK_STEP_US}::int8
+    from numbered where v.collection_id = ${collectionId} and v.cseq = numbered.cseq`.execute(trx);
+  return Number(result.numAffectedRows ?? 0);
 }
 
 function entry(map: Map<string, { existing: ExistingRow[]; added: PendingRow[] }>, id: string) {
@@ -144,7 +197,7 @@ async function insertRows(
   collectionId: string,
   rows: PendingRow[],
   byId: Map<string, { existing: ExistingRow[]; added: PendingRow[] }>,
-): Promise<FlagUpdate[]> {
+): Promise<{ updates: FlagUpdate[]; newLatest: PendingRow[] }> {
   const flagsOfNew = new Map<PendingRow, { inMaxSpec: boolean; isLatest: boolean; isFirst: boolean }>();
   const updates: FlagUpdate[] = [];
   for (const { existing, added } of byId.values()) {
@@ -163,22 +216,41 @@ async function insertRows(
     added.forEach((row, i) => flagsOfNew.set(row, flags[existing.length + i]!));
   }
   const column = <T>(pick: (row: PendingRow) => T) => rows.map(pick);
+  const a = (row: PendingRow) => row.candidate.analysis;
+  // unnest() cannot return arrays of arrays, so list-valued columns travel as JSON text.
+  const list = (values: string[] | null) => (values === null ? null : JSON.stringify(values));
+  const asArray = (column: string) => sql.raw(`case when r.${column} is null then null else array(select json_array_elements_text(r.${column}::json)) end`);
   await sql`
     insert into object_versions
       (collection_id, cseq, stix_id, stix_type, spec_version, version, version_key,
-       date_added, first_added, in_max_spec, is_latest, is_first, body)
+       date_added, first_added, in_max_spec, is_latest, is_first, body,
+       tlp, confidence, revoked, valid_until, created_by_ref, pattern_type, pattern_class,
+       observable_paths, indicator_types, relationship_type, source_ref, target_ref, dep_refs, closure_refs)
     select ${collectionId}, r.cseq, r.stix_id, r.stix_type, r.spec_version, r.version, r.version_key,
-           r.date_added, r.date_added, r.in_max_spec, r.is_latest, r.is_first, r.body
+           r.date_added, r.date_added, r.in_max_spec, r.is_latest, r.is_first, r.body,
+           r.tlp, r.confidence, r.revoked, r.valid_until, r.created_by_ref, r.pattern_type, r.pattern_class,
+           ${asArray('observable_paths')}, ${asArray('indicator_types')}, r.relationship_type, r.source_ref, r.target_ref,
+           ${asArray('dep_refs')}, ${asArray('closure_refs')}
     from unnest(
       ${column((r) => r.cseq)}::int8[], ${column((r) => r.candidate.stixId)}::text[],
       ${column((r) => r.candidate.stixType)}::text[], ${column((r) => r.specVersion)}::text[],
       ${column((r) => r.version)}::text[], ${column((r) => r.versionKey)}::text[],
       ${column((r) => r.dateAdded)}::int8[],
       ${column((r) => flagsOfNew.get(r)!.inMaxSpec)}::bool[], ${column((r) => flagsOfNew.get(r)!.isLatest)}::bool[],
-      ${column((r) => flagsOfNew.get(r)!.isFirst)}::bool[], ${column((r) => r.candidate.body)}::text[]
+      ${column((r) => flagsOfNew.get(r)!.isFirst)}::bool[], ${column((r) => r.candidate.body)}::text[],
+      ${column((r) => a(r).tlp)}::int2[], ${column((r) => a(r).confidence)}::int2[], ${column((r) => a(r).revoked)}::bool[],
+      ${column((r) => a(r).validUntil)}::int8[], ${column((r) => a(r).createdByRef)}::text[],
+      ${column((r) => a(r).patternType)}::text[], ${column((r) => a(r).patternClass)}::text[],
+      ${column((r) => list(a(r).observablePaths))}::text[], ${column((r) => list(a(r).indicatorTypes))}::text[],
+      ${column((r) => a(r).relationshipType)}::text[], ${column((r) => a(r).sourceRef)}::text[],
+      ${column((r) => a(r).targetRef)}::text[], ${column((r) => list(a(r).depRefs))}::text[],
+      ${column((r) => list(a(r).closureRefs))}::text[]
     ) as r(cseq, stix_id, stix_type, spec_version, version, version_key, date_added,
-           in_max_spec, is_latest, is_first, body)`.execute(trx);
-  return updates;
+           in_max_spec, is_latest, is_first, body,
+           tlp, confidence, revoked, valid_until, created_by_ref, pattern_type, pattern_class,
+           observable_paths, indicator_types, relationship_type, source_ref, target_ref, dep_refs, closure_refs)`.execute(trx);
+  const newLatest = rows.filter((r) => flagsOfNew.get(r)!.isLatest);
+  return { updates, newLatest };
 }
 
 async function updateFlags(trx: Trx, collectionId: string, updates: FlagUpdate[]): Promise<void> {
@@ -209,4 +281,20 @@ export async function refreshFlags(trx: Trx, collectionId: string, ids: string[]
     });
   }
   await updateFlags(trx, collectionId, updates);
+}
+
+/**
+ * After versions of an object were deleted (the caller holds the collection
+ * lock): recompute its flags, and re-add the versions that depend on it, since
+ * their visibility through a view may have changed.
+ */
+export async function afterDelete(trx: Trx, collectionId: string, objectId: string): Promise<void> {
+  await refreshFlags(trx, collectionId, [objectId]);
+  const clock = await lockCollectionClock(trx, collectionId);
+  const first = Math.max(clock.nowUs, clock.clockUs + CLOCK_STEP_US);
+  const changed = [{ candidate: { stixId: objectId } as NewVersion, dateAdded: Number.MAX_SAFE_INTEGER }];
+  const readded = await reAddDependents(trx, collectionId, changed, new Map(), first);
+  if (readded > 0) {
+    await trx.updateTable('collections').set({ clock_us: first + (readded - 1) * CLOCK_STEP_US }).where('id', '=', collectionId).execute();
+  }
 }

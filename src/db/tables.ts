@@ -26,6 +26,9 @@ export interface CollectionsTable {
   clock_us: Generated<number>;
   last_cseq: Generated<number>;
   created_at: Generated<Date>;
+  default_tlp: Generated<number>;
+  default_confidence: number | null;
+  pinned_profile_id: string | null;
 }
 
 export interface OrganisationsTable {
@@ -75,6 +78,20 @@ export interface ObjectVersionsTable {
   is_latest: boolean;
   is_first: boolean;
   body: string;
+  tlp: number | null;
+  confidence: number | null;
+  revoked: Generated<boolean>;
+  valid_until: number | null;
+  created_by_ref: string | null;
+  pattern_type: string | null;
+  pattern_class: string | null;
+  observable_paths: string[] | null;
+  indicator_types: string[] | null;
+  relationship_type: string | null;
+  source_ref: string | null;
+  target_ref: string | null;
+  dep_refs: string[] | null;
+  closure_refs: string[] | null;
 }
 
 type Json = ColumnType<unknown, string | null, string | null>;
@@ -96,7 +113,55 @@ export interface StatusResourcesTable {
   created_at: Generated<Date>;
 }
 
+export interface MaturityProfilesTable {
+  id: string;
+  name: string;
+  level: string | null;
+  current_revision: number;
+  created_at: Generated<Date>;
+}
+
+export interface MaturityProfileRevisionsTable {
+  profile_id: string;
+  revision: number;
+  policy: ColumnType<unknown, string, string>;
+  created_at: Generated<Date>;
+  created_by: string | null;
+}
+
+export interface OrganisationBindingsTable {
+  organisation_id: string;
+  profile_id: string;
+  effective_from: ColumnType<Date, Date | string, Date | string>;
+  created_at: Generated<Date>;
+}
+
+export interface GrantsTable {
+  collection_id: string;
+  stix_id: string;
+  organisation_id: string;
+  granted_us: number;
+  created_at: Generated<Date>;
+}
+
+export interface CreatorConfidenceTable {
+  identity_ref: string;
+  confidence: number;
+}
+
+export interface ViewEpochsTable {
+  collection_id: string;
+  scope: string;
+  epoch_us: number;
+}
+
 export interface Tables {
+  maturity_profiles: MaturityProfilesTable;
+  maturity_profile_revisions: MaturityProfileRevisionsTable;
+  organisation_bindings: OrganisationBindingsTable;
+  grants: GrantsTable;
+  creator_confidence: CreatorConfidenceTable;
+  view_epochs: ViewEpochsTable;
   server_settings: ServerSettingsTable;
   api_roots: ApiRootsTable;
   collections: CollectionsTable;

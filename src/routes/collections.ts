@@ -1,23 +1,46 @@
 import type { FastifyInstance } from 'fastify';
-import { listCollections } from '../db/catalog.js';
+import { listCollections, type CollectionAccess } from '../db/catalog.js';
 import { collectionResource } from '../taxii/resources.js';
-import { loadApiRoot, loadCollection } from './context.js';
+import { loadApiRoot, loadCollection, withView } from './context.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+
+/**
+ * The view that shapes what the caller reads (maturity-design rule 10), as a
+ * custom property (TAXII §7: x_ prefix): profile, revision and level, and the
+ * collection's pinned profile; operators read unfiltered.
+ */
+export function viewProperty(collection: CollectionAccess): Record<string, unknown> {
+  const view = collection.view?.descriptor;
+  if (!view) return collection.canRead ? { x_taxii_hub_view: { unfiltered: true } } : {};
+  return {
+    x_taxii_hub_view: {
+      profile: view.profile,
+      revision: view.revision,
+      ...(view.level ? { level: view.level } : {}),
+      ...(view.pinned ? { pinned_profile: view.pinned.profile, pinned_revision: view.pinned.revision } : {}),
+    },
+  };
+}
 
 /** Get Collections (TAXII §5.1) and Get a Collection (§5.2); can_read/can_write describe the caller. */
 export async function collectionRoutes(app: FastifyInstance) {
   const { db } = app.taxii;
 
   app.get('/:apiRoot/collections/', { onRequest: [app.requireCredentials, loadApiRoot] }, async (request) => {
-    const collections = await listCollections(db, request.apiRoot.id, request.principal!);
-    return JSON.stringify(collections.length > 0 ? { collections: collections.map((c) => collectionResource(c)) } : {});
+    const principal = request.principal!;
+    const collections = await Promise.all(
+      (await listCollections(db, request.apiRoot.id, principal)).map(async (c) => (await withView(db, c, principal, request)).collection),
+    );
+    return JSON.stringify(
+      collections.length > 0 ? { collections: collections.map((c) => collectionResource(c, viewProperty(c))) } : {},
+    );
   });
   methodNotAllowed(app, '/:apiRoot/collections/', ['GET']);
 
   app.get(
     '/:apiRoot/collections/:collectionId/',
     { onRequest: [app.requireCredentials, loadApiRoot, loadCollection('see')] },
-    async (request) => JSON.stringify(collectionResource(request.collection)),
+    async (request) => JSON.stringify(collectionResource(request.collection, viewProperty(request.collection))),
   );
   methodNotAllowed(app, '/:apiRoot/collections/:collectionId/', ['GET']);
 }

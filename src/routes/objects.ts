@@ -66,7 +66,7 @@ export async function objectRoutes(app: FastifyInstance) {
       const query = parseReadQuery(request.query as Record<string, string | string[]>, endpoint, limits);
       const objectId = (request.params as { objectId?: string }).objectId;
       if (objectId !== undefined && !STIX_ID.test(objectId)) throw badRequest(`"${objectId}" is not a STIX identifier.`);
-      const page = await readPage(readDeps, kind, request.collection, request.principal!, query, objectId);
+      const page = await readPage(readDeps, kind, request.collection, request.readerKey, query, objectId);
       reply.headers(page.headers);
       return page.body;
     };

@@ -4,6 +4,7 @@ import type { CollectionAccess } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
 import { storeVersions, type NewVersion } from '../db/object-store.js';
 import { insertStatus } from '../db/status-store.js';
+import { analyseStixObject } from '../stix/analyse.js';
 import type { StixSpecVersion, StixValidator } from '../stix/validate.js';
 import { readEnvelope, type EnvelopeLimits } from '../taxii/envelope.js';
 import type { PostBodyKind } from '../taxii/media-types.js';
@@ -77,6 +78,7 @@ export async function addObjects(
         version,
         versionKey: version === undefined ? undefined : stixVersionKey(version),
         body: JSON.stringify(object),
+        analysis: analyseStixObject(record),
       },
       message: result.warnings.length > 0 ? `accepted with warnings: ${result.warnings.join('; ')}` : undefined,
     });

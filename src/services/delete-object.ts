@@ -1,8 +1,8 @@
 import { sql } from 'kysely';
 import type { CollectionAccess } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
-import { versionPredicate } from '../db/object-queries.js';
-import { refreshFlags } from '../db/object-store.js';
+import { objectExists, versionPredicate } from '../db/object-queries.js';
+import { afterDelete } from '../db/object-store.js';
 import { notFound } from '../taxii/errors.js';
 import type { Filters } from '../taxii/query.js';
 
@@ -23,7 +23,10 @@ export async function deleteObject(db: Db, collection: CollectionAccess, objectI
       .where('stix_id', '=', objectId)
       .limit(1)
       .executeTakeFirst();
-    if (!exists) throw notFound(`The object ${objectId}`);
+    // An object hidden by the deleter's view does not exist for it (maturity-design rule 1).
+    if (!exists || (collection.view && !(await objectExists(trx, collection.id, objectId, collection.view.view)))) {
+      throw notFound(`The object ${objectId}`);
+    }
     const selection: Filters =
       filters.versions === undefined ? { ...filters, versions: { all: true, first: false, last: false, keys: [] } } : filters;
     // "all" without a spec filter means every version of every spec version.
@@ -32,7 +35,7 @@ export async function deleteObject(db: Db, collection: CollectionAccess, objectI
     const result = await sql`
       delete from object_versions v
       where v.collection_id = ${collection.id} and v.stix_id = ${objectId} and ${predicate}`.execute(trx);
-    await refreshFlags(trx, collection.id, [objectId]);
+    await afterDelete(trx, collection.id, objectId);
     return Number(result.numAffectedRows ?? 0);
   });
 }

@@ -43,6 +43,8 @@ export async function ensureDemo(db: Db, options: { dataDir: string; scryptCost:
       organisations: [{ name: 'Demo organisation' }],
       accounts: [{ username: credentials.username, organisation: 'Demo organisation', password: credentials.password, api_keys: [{ label: 'demo', key: key.key }] }],
       permissions: [{ organisation: 'Demo organisation', collection: credentials.collectionId, read: true, write: true }],
+      // L4 Adaptive: the widest default view (everything up to TLP:AMBER+STRICT).
+      bindings: [{ organisation: 'Demo organisation', profile: 'L4' }],
     },
     { scryptCost: options.scryptCost },
   );

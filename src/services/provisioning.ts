@@ -8,6 +8,19 @@ import { hashSecret, parseApiKey, verifySecret } from '../auth/secrets.js';
 import type { Db } from '../db/database.js';
 import type { Tables } from '../db/tables.js';
 import { projectPath } from '../project-root.js';
+import { tlpRank, type TlpLevel } from '../stix/tlp.js';
+import {
+  bindOrganisation,
+  ensureDefaultProfiles,
+  findProfile,
+  grantObject,
+  pinProfile,
+  saveProfile,
+  setCollectionDefaults,
+  setCreatorConfidence,
+  ViewPolicyError,
+} from '../db/view-policies.js';
+import { PolicyError } from '../views/policy-validation.js';
 
 /**
  * Declarative provisioning from a seed file (JSON or YAML): API roots,
@@ -20,7 +33,12 @@ export interface Seed {
   api_roots?: { id: string; title: string; description?: string; max_content_length?: number; default?: boolean }[];
   collections?: {
     id: string; api_root: string; title: string; description?: string; alias?: string; media_types?: string[];
+    default_tlp?: string; default_confidence?: number | null; pinned_profile?: string | null;
   }[];
+  profiles?: { id: string; name: string; level?: string; copy_of?: string; policy?: unknown }[];
+  bindings?: { organisation: string; profile: string }[];
+  grants?: { collection: string; organisation: string; object: string }[];
+  creator_confidence?: { identity: string; confidence: number }[];
   organisations?: { id?: string; name: string }[];
   accounts?: {
     username: string; organisation: string; admin?: boolean; disabled?: boolean;
@@ -96,14 +114,73 @@ export async function applySeed(
       await trx.updateTable('api_roots').set({ is_default: false }).where('is_default', '=', true).where('id', '!=', defaults[0].id).execute();
     }
     for (const root of seed.api_roots ?? []) count(await upsertApiRoot(trx, root));
+    await ensureDefaultProfiles(trx);
+    for (const profile of seed.profiles ?? []) count(await upsertProfile(trx, profile));
     for (const collection of seed.collections ?? []) count(await upsertCollection(trx, collection));
     for (const organisation of seed.organisations ?? []) count(await upsertOrganisation(trx, organisation));
     for (const account of seed.accounts ?? []) {
       for (const outcome of await upsertAccount(trx, account, options.scryptCost, env)) count(outcome);
     }
     for (const permission of seed.permissions ?? []) count(await upsertPermission(trx, permission));
+    // A collection's view settings count as one more update when they change (the row was counted above).
+    for (const collection of seed.collections ?? []) if ((await applyCollectionView(trx, collection)) === 'updated') count('updated');
+    for (const binding of seed.bindings ?? []) {
+      count(await viewStep(`binding of "${binding.organisation}"`, async () =>
+        bindOrganisation(trx, await organisationId(trx, binding.organisation, 'binding'), binding.profile)));
+    }
+    for (const grant of seed.grants ?? []) {
+      count(await viewStep(`grant of ${grant.object}`, async () =>
+        grantObject(trx, await collectionIdOf(trx, grant.collection, `grant of ${grant.object}`), grant.object, await organisationId(trx, grant.organisation, 'grant'))));
+    }
+    for (const c of seed.creator_confidence ?? []) count(await setCreatorConfidence(trx, c.identity, c.confidence));
   });
   return summary;
+}
+
+/** Runs a view-layer change, turning its refusals into seed errors that name the entry. */
+async function viewStep<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ViewPolicyError || error instanceof PolicyError) throw new SeedError(`${what}: ${error.message}`);
+    throw error;
+  }
+}
+
+async function upsertProfile(trx: Trx, p: NonNullable<Seed['profiles']>[number]): Promise<Outcome> {
+  return viewStep(`profile "${p.id}"`, async () => {
+    let policy = p.policy;
+    if (policy === undefined) {
+      const source = await findProfile(trx, p.copy_of!);
+      if (!source) throw new SeedError(`profile "${p.id}": copy_of names an unknown profile "${p.copy_of}"`);
+      policy = source.policy;
+    }
+    return saveProfile(trx, { id: p.id, name: p.name, level: p.level ?? null, policy }, 'seed');
+  });
+}
+
+async function applyCollectionView(trx: Trx, c: NonNullable<Seed['collections']>[number]): Promise<Outcome> {
+  const id = c.id.toLowerCase();
+  const what = `collection ${id}`;
+  const current = await trx.selectFrom('collections').select(['default_tlp', 'default_confidence', 'pinned_profile_id']).where('id', '=', id).executeTakeFirstOrThrow();
+  const tlp = c.default_tlp === undefined ? current.default_tlp : tlpRank((c.default_tlp === 'white' ? 'clear' : c.default_tlp) as TlpLevel);
+  const confidence = c.default_confidence === undefined ? current.default_confidence : c.default_confidence;
+  const defaults = await setCollectionDefaults(trx, id, { tlp, confidence });
+  const pin = c.pinned_profile === undefined ? 'unchanged' : await viewStep(what, () => pinProfile(trx, id, c.pinned_profile ?? null));
+  return defaults === 'unchanged' && pin === 'unchanged' ? 'unchanged' : 'updated';
+}
+
+async function collectionIdOf(trx: Trx, idOrAlias: string, context: string): Promise<string> {
+  const isUuid = /^[0-9a-f-]{36}$/i.test(idOrAlias);
+  const rows = await trx
+    .selectFrom('collections')
+    .select('id')
+    .where((eb) => (isUuid ? eb.or([eb('id', '=', idOrAlias.toLowerCase()), eb('alias', '=', idOrAlias)]) : eb('alias', '=', idOrAlias)))
+    .execute();
+  if (rows.length !== 1) {
+    throw new SeedError(`${context}: collection "${idOrAlias}" ${rows.length ? 'is ambiguous (alias used in several API roots); use its id' : 'does not exist'}`);
+  }
+  return rows[0]!.id;
 }
 
 type Outcome = 'created' | 'updated' | 'unchanged';
@@ -249,16 +326,7 @@ async function upsertApiKey(
 
 async function upsertPermission(trx: Trx, p: NonNullable<Seed['permissions']>[number]): Promise<Outcome> {
   const orgId = await organisationId(trx, p.organisation, `permission on ${p.collection}`);
-  const isUuid = /^[0-9a-f-]{36}$/i.test(p.collection);
-  const collection = await trx
-    .selectFrom('collections')
-    .select('id')
-    .where((eb) => (isUuid ? eb.or([eb('id', '=', p.collection.toLowerCase()), eb('alias', '=', p.collection)]) : eb('alias', '=', p.collection)))
-    .execute();
-  if (collection.length !== 1) {
-    throw new SeedError(`permission for "${p.organisation}": collection "${p.collection}" ${collection.length ? 'is ambiguous (alias used in several API roots); use its id' : 'does not exist'}`);
-  }
-  const collectionId = collection[0]!.id;
+  const collectionId = await collectionIdOf(trx, p.collection, `permission for "${p.organisation}"`);
   const wanted = { can_read: p.read ?? false, can_write: p.write ?? false };
   const current = await trx
     .selectFrom('collection_permissions')

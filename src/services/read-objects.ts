@@ -1,4 +1,3 @@
-import type { Principal } from '../auth/authenticate.js';
 import type { CollectionAccess } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
 import {
@@ -42,12 +41,12 @@ interface Plan {
   requestedLimit: number | undefined;
 }
 
-function plan(deps: ReadDeps, collection: CollectionAccess, principal: Principal, query: ReadQuery): Plan {
+function plan(deps: ReadDeps, collection: CollectionAccess, readerKey: string, query: ReadQuery): Plan {
   let filters: Filters = query.filters;
   let after: CursorPosition | undefined;
   let requestedLimit = query.limit;
   if (query.next !== undefined) {
-    const cursor = deps.cursors.decode(query.next, { collectionId: collection.id, principal: principal.accountId });
+    const cursor = deps.cursors.decode(query.next, { collectionId: collection.id, principal: readerKey });
     // Filters sent explicitly with a cursor take precedence over the cursor's own.
     filters = { ...cursor.filters, ...definedOnly(query.filters) };
     requestedLimit ??= cursor.limit;
@@ -65,16 +64,22 @@ function definedOnly(filters: Filters): Filters {
   return Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== undefined)) as Filters;
 }
 
+/**
+ * `readerKey` binds cursors to the reader (an account, or an operator's
+ * preview of an organisation). A hidden object answers exactly like one that
+ * was never stored (maturity-design rule 1).
+ */
 export async function readPage(
   deps: ReadDeps,
   kind: ReadKind,
   collection: CollectionAccess,
-  principal: Principal,
+  readerKey: string,
   query: ReadQuery,
   objectId?: string,
 ): Promise<TaxiiPage> {
-  const p = plan(deps, collection, principal, query);
-  if (objectId !== undefined && !(await objectExists(deps.db, collection.id, objectId))) {
+  const p = plan(deps, collection, readerKey, query);
+  const view = collection.view?.view;
+  if (objectId !== undefined && !(await objectExists(deps.db, collection.id, objectId, view))) {
     throw notFound(`The object ${objectId}`);
   }
   const pageQuery: PageQuery = {
@@ -83,6 +88,7 @@ export async function readPage(
     limit: p.limit + 1,
     ...(objectId !== undefined ? { objectId } : {}),
     ...(p.after ? { after: p.after } : {}),
+    ...(view ? { view } : {}),
   };
   const rows =
     kind === 'manifest'
@@ -97,7 +103,7 @@ export async function readPage(
     more && last
       ? deps.cursors.encode({
           collectionId: collection.id,
-          principal: principal.accountId,
+          principal: readerKey,
           position: { date: last.date_added, seq: last.cseq },
           filters: p.filters,
           ...(p.requestedLimit !== undefined ? { limit: p.requestedLimit } : {}),

@@ -25,8 +25,16 @@ describe('Get Collections (TAXII §5.1)', () => {
         can_read: true,
         can_write: false,
         media_types: ['application/stix+json;version=2.1'],
+        x_taxii_hub_view: { profile: 'L4', revision: 1, level: 'L4' },
       },
-      { id: READ_ONLY_COLLECTION, title: 'Read only', can_read: false, can_write: false, media_types: ['application/stix+json;version=2.1'] },
+      {
+        id: READ_ONLY_COLLECTION,
+        title: 'Read only',
+        can_read: false,
+        can_write: false,
+        media_types: ['application/stix+json;version=2.1'],
+        x_taxii_hub_view: { profile: 'L4', revision: 1, level: 'L4' },
+      },
     ]);
   });
 

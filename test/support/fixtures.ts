@@ -34,6 +34,12 @@ export function standardSeed(extra: Partial<Seed> = {}): Seed {
       { organisation: 'Member', collection: COLLECTION, read: true, write: false },
       { organisation: 'Member', collection: READ_ONLY_COLLECTION, read: false, write: false },
     ],
+    // The widest default view; the maturity tests bind narrower ones.
+    bindings: [
+      { organisation: 'Hub', profile: 'L4' },
+      { organisation: 'Member', profile: 'L4' },
+      { organisation: 'Outsider', profile: 'L4' },
+    ],
     ...extra,
   };
 }

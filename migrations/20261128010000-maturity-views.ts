@@ -1,0 +1,119 @@
+import { sql, type Kysely } from 'kysely';
+
+/**
+ * The maturity-aware view layer (shared/docs/maturity-design.md): what each
+ * stored version says about itself (analysed at ingest, indexed), maturity
+ * profiles with their revisions, bindings of organisations to profiles,
+ * grants, confidence defaults, and the view epochs that give policy changes a
+ * date_added of their own (design rules 7 and 8).
+ */
+const statements = [
+  // Analysis of each version (design "STIX analysis at ingest").
+  `alter table object_versions
+     add column tlp smallint,                 -- 0 clear/white, 1 green, 2 amber, 3 amber+strict, 4 red; null: unmarked
+     add column confidence smallint,
+     add column revoked boolean not null default false,
+     add column valid_until bigint,           -- µs, indicators
+     add column created_by_ref text,
+     add column pattern_type text,
+     add column pattern_class text,           -- atomic | disjunctive | complex
+     add column observable_paths text[],      -- "<sco type>:<first property>"
+     add column indicator_types text[],
+     add column relationship_type text,
+     add column source_ref text,              -- relationship source_ref, sighting sighting_of_ref
+     add column target_ref text,
+     add column dep_refs text[],              -- what the version's visibility depends on (rule 5)
+     add column closure_refs text[]           -- created_by_ref, marking refs, extension definitions (rule 5 closure)
+  `,
+  // Rows whose visibility depends on an object, found when that object changes.
+  `create index object_versions_dep_refs on object_versions using gin (dep_refs)`,
+  `create index object_versions_closure_refs on object_versions using gin (closure_refs) where is_latest`,
+  // The latest version of an object by id (graph checks).
+  `create index object_versions_latest_by_id on object_versions (collection_id, stix_id) where is_latest`,
+  // Reads of a view epoch's tier go in cseq order (see src/views/view-query.ts).
+  `create index object_versions_latest_by_cseq on object_versions (collection_id, cseq) where is_latest`,
+
+  `alter table collections
+     add column default_tlp smallint not null default 2 check (default_tlp between 0 and 4),
+     add column default_confidence smallint check (default_confidence between 0 and 100),
+     add column pinned_profile_id text`,
+
+  `create table maturity_profiles (
+     id text primary key check (id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'),
+     name text not null,
+     level text,
+     current_revision integer not null,
+     created_at timestamptz not null default now()
+   )`,
+  `create table maturity_profile_revisions (
+     profile_id text not null references maturity_profiles (id) on delete cascade,
+     revision integer not null,
+     policy jsonb not null,
+     created_at timestamptz not null default now(),
+     created_by text,
+     primary key (profile_id, revision)
+   )`,
+  `alter table collections add constraint collections_pinned_profile
+     foreign key (pinned_profile_id) references maturity_profiles (id)`,
+
+  // organisation → profile; the row with the latest effective_from not in the future applies.
+  `create table organisation_bindings (
+     organisation_id uuid not null references organisations (id) on delete cascade,
+     profile_id text not null references maturity_profiles (id),
+     effective_from timestamptz not null,
+     created_at timestamptz not null default now(),
+     primary key (organisation_id, effective_from)
+   )`,
+
+  // Need-to-know access to one object in one collection (the only way to TLP:RED).
+  `create table grants (
+     collection_id uuid not null references collections (id) on delete cascade,
+     stix_id text not null,
+     organisation_id uuid not null references organisations (id) on delete cascade,
+     granted_us bigint not null,
+     created_at timestamptz not null default now(),
+     primary key (collection_id, organisation_id, stix_id)
+   )`,
+
+  // Default confidence for objects created by an identity that carry none.
+  `create table creator_confidence (
+     identity_ref text primary key,
+     confidence smallint not null check (confidence between 0 and 100)
+   )`,
+
+  // A policy change is an event on the collection clock: objects it makes visible
+  // carry its date (rule 7), after a block of ticks reserved for them (rule 8).
+  `create table view_epochs (
+     collection_id uuid not null references collections (id) on delete cascade,
+     scope text not null,            -- 'organisation:<id>' | 'profile:<id>' | 'collection'
+     epoch_us bigint not null,
+     primary key (collection_id, scope)
+   )`,
+];
+
+export async function up(db: Kysely<unknown>): Promise<void> {
+  for (const statement of statements) await sql.raw(statement).execute(db);
+}
+
+export async function down(db: Kysely<unknown>): Promise<void> {
+  for (const statement of [
+    'drop table view_epochs',
+    'drop table creator_confidence',
+    'drop table grants',
+    'drop table organisation_bindings',
+    'alter table collections drop constraint collections_pinned_profile',
+    'drop table maturity_profile_revisions',
+    'drop table maturity_profiles',
+    'alter table collections drop column default_tlp, drop column default_confidence, drop column pinned_profile_id',
+    'drop index object_versions_latest_by_cseq',
+    'drop index object_versions_latest_by_id',
+    'drop index object_versions_closure_refs',
+    'drop index object_versions_dep_refs',
+    `alter table object_versions drop column tlp, drop column confidence, drop column revoked, drop column valid_until,
+       drop column created_by_ref, drop column pattern_type, drop column pattern_class, drop column observable_paths,
+       drop column indicator_types, drop column relationship_type, drop column source_ref, drop column target_ref,
+       drop column dep_refs, drop column closure_refs`,
+  ]) {
+    await sql.raw(statement).execute(db);
+  }
+}
