@@ -38,6 +38,13 @@ const statements = [
      add column default_confidence smallint check (default_confidence between 0 and 100),
      add column pinned_profile_id text`,
 
+  // Indicator limits (views/view-sql.ts): every observable path "<type>:<property>" of a
+  // pattern is allowed by its type or by its exact path. A function keeps the view's SQL
+  // free of a subquery per use.
+  `create function taxii_observables_allowed(paths text[], allowed_types text[], allowed_paths text[])
+     returns boolean language sql immutable parallel safe
+     as $$ select coalesce(bool_and(split_part(p, ':', 1) = any(allowed_types) or p = any(allowed_paths)), true)
+           from unnest(paths) as p $$`,
   `create table maturity_profiles (
      id text primary key check (id ~ '^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'),
      name text not null,
@@ -87,6 +94,8 @@ const statements = [
      collection_id uuid not null references collections (id) on delete cascade,
      scope text not null,            -- 'organisation:<id>' | 'profile:<id>' | 'collection'
      epoch_us bigint not null,
+     -- The end of the block reserved after epoch_us: versions dated epoch_us + cseq µs lie before it.
+     block_end_us bigint not null,
      primary key (collection_id, scope)
    )`,
 ];
@@ -104,6 +113,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     'alter table collections drop constraint collections_pinned_profile',
     'drop table maturity_profile_revisions',
     'drop table maturity_profiles',
+    'drop function taxii_observables_allowed',
     'alter table collections drop column default_tlp, drop column default_confidence, drop column pinned_profile_id',
     'drop index object_versions_latest_by_cseq',
     'drop index object_versions_latest_by_id',

@@ -5,6 +5,7 @@ import { openDatabase } from './db/database.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
 import { purgeStatuses } from './db/status-store.js';
 import { ensureDefaultProfiles } from './db/view-policies.js';
+import { syncViewIndexes } from './views/view-index.js';
 import { describeDemo, ensureDemo } from './services/demo.js';
 import { applySeed, readSeedFile, SeedError } from './services/provisioning.js';
 
@@ -21,6 +22,7 @@ async function main(): Promise<void> {
     if (pending.length > 0) throw new ConfigError(`migrations pending (${pending.join(', ')}): run "npm run db:migrate" or set MIGRATE_ON_START=true`);
   }
   await ensureDefaultProfiles(database.db);
+  await syncViewIndexes(database.db);
   if (config.seedFile) await applySeed(database.db, readSeedFile(config.seedFile), { scryptCost: config.scryptCost });
   const demo = config.demo ? await ensureDemo(database.db, { dataDir: config.dataDir, scryptCost: config.scryptCost }) : undefined;
 

@@ -10,7 +10,7 @@ import type { Tables } from './tables.js';
  * before E is dated E + cseq µs. Those dates are distinct, later than anything
  * served before the change, and earlier than anything stored after it.
  */
-export async function allocateEpoch(trx: Transaction<Tables>, collectionId: string): Promise<number> {
+export async function allocateEpoch(trx: Transaction<Tables>, collectionId: string): Promise<{ epoch: number; blockEnd: number }> {
   const result = await sql<{ clock_us: number; last_cseq: number; now_us: number }>`
     select clock_us, last_cseq, (extract(epoch from clock_timestamp()) * 1000000)::int8 as now_us
     from collections where id = ${collectionId} for update`.execute(trx);
@@ -19,18 +19,18 @@ export async function allocateEpoch(trx: Transaction<Tables>, collectionId: stri
   const epoch = Math.max(Number(row.now_us), Number(row.clock_us) + CLOCK_STEP_US);
   const blockEnd = epoch + Number(row.last_cseq);
   await trx.updateTable('collections').set({ clock_us: blockEnd }).where('id', '=', collectionId).execute();
-  return epoch;
+  return { epoch, blockEnd };
 }
 
 /** Records a policy event of a scope ('organisation:<id>', 'profile:<id>', 'collection') on every collection. */
 export async function recordPolicyEvent(trx: Transaction<Tables>, scope: string, collectionIds?: string[]): Promise<void> {
   const ids = collectionIds ?? (await trx.selectFrom('collections').select('id').orderBy('id').execute()).map((c) => c.id);
   for (const collectionId of ids) {
-    const epoch = await allocateEpoch(trx, collectionId);
+    const { epoch, blockEnd } = await allocateEpoch(trx, collectionId);
     await trx
       .insertInto('view_epochs')
-      .values({ collection_id: collectionId, scope, epoch_us: epoch })
-      .onConflict((oc) => oc.columns(['collection_id', 'scope']).doUpdateSet({ epoch_us: epoch }))
+      .values({ collection_id: collectionId, scope, epoch_us: epoch, block_end_us: blockEnd })
+      .onConflict((oc) => oc.columns(['collection_id', 'scope']).doUpdateSet({ epoch_us: epoch, block_end_us: blockEnd }))
       .execute();
   }
 }

@@ -3,6 +3,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { PgliteDialect } from './pglite-dialect.js';
+import { withPreparedStatements } from './prepared-pool.js';
 import type { Tables } from './tables.js';
 
 export type Db = Kysely<Tables>;
@@ -32,6 +33,9 @@ function openPostgres(connectionString: string, max: number): Database {
   const pool = new pg.Pool({
     connectionString,
     max,
+    // The view predicates make plans with many subplans whose estimated cost is high
+    // but whose real cost is small: JIT compilation would take seconds per query.
+    options: '-c jit=off',
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === INT8_OID ? parseInt8 : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
@@ -39,7 +43,7 @@ function openPostgres(connectionString: string, max: number): Database {
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
-  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
   return { db, kind: 'postgres', close: () => db.destroy() };
 }
 

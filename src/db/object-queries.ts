@@ -1,8 +1,10 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { CursorPosition } from '../taxii/cursor.js';
 import type { Filters } from '../taxii/query.js';
+import type { RowBound } from '../views/view-index.js';
 import type { ViewSql } from '../views/view-sql.js';
 import type { Db } from './database.js';
+import { PREPARE_MARK } from './prepared-pool.js';
 
 /**
  * The read side of the object store. Every listing is a keyset query in
@@ -26,8 +28,12 @@ export interface GrantEvent {
 
 export interface ReaderView {
   sql: ViewSql;
+  /** Row-local bound of the reader's profile, matching a partial index (views/view-index.ts). */
+  bound?: RowBound;
   /** The reader's latest policy event on this collection (µs), 0 if none. */
   epochUs: number;
+  /** The end of the block reserved after it: positions past it need not look before the event. */
+  epochBlockEndUs: number;
   grants: GrantEvent[];
   /** Closure references of granted objects (they become visible with the grant). */
   grantClosure: string[];
@@ -116,7 +122,7 @@ async function selectPage<Row extends PageRow>(db: Db, q: PageQuery, columns: Sq
   const where = sql.join(matchConditions(q, versions), sql` and `);
   if (!q.view) {
     const position = q.after ? sql`and (${V}.date_added, ${V}.cseq) > (${q.after.date}::int8, ${q.after.seq}::int8)` : sql``;
-    const result = await sql<Row>`
+    const result = await sql<Row>`${sql.raw(PREPARE_MARK)}
       select ${V}.cseq, ${V}.date_added, ${columns} from object_versions ${V}
       where ${where} ${position}
       order by ${V}.date_added, ${V}.cseq limit ${q.limit}`.execute(db);
@@ -129,19 +135,23 @@ async function selectPage<Row extends PageRow>(db: Db, q: PageQuery, columns: Sq
            or ${V}.stix_id = any(${grantClosure}::text[]))`
     : undefined;
   const notGranted = grantAffected ? sql`and not ${grantAffected}` : sql``;
+  // Written exactly as the partial index's predicate, so the planner can use it.
+  // It holds latest versions only, so it serves only queries that select latest versions.
+  const bound = q.view.bound && onlyLatest(q.filters) ? sql`and ${sql.raw(q.view.bound.text)}` : sql``;
   const pos = q.after;
   const segments: Sql[] = [];
 
-  if (E > 0) {
+  // Positions past the reserved block (a poller that is up to date) skip the tier.
+  if (E > 0 && !(pos && pos.date >= q.view.epochBlockEndUs)) {
     // Versions from before the reader's last policy event, at E + cseq µs, in cseq order.
     const fromSeq = pos && pos.date >= E ? sql`and ${V}.cseq > ${pos.date - E}::int8` : sql``;
     segments.push(sql`(select ${V}.cseq, ${E}::int8 + ${V}.cseq as date_added, ${columns} from object_versions ${V}
-      where ${where} and ${V}.date_added <= ${E}::int8 ${notGranted} ${fromSeq}
+      where ${where} and ${V}.date_added <= ${E}::int8 ${notGranted} ${bound} ${fromSeq}
       order by ${V}.cseq limit ${q.limit})`);
   }
   const afterPos = pos ? sql`and (${V}.date_added, ${V}.cseq) > (${pos.date}::int8, ${pos.seq}::int8)` : sql``;
   segments.push(sql`(select ${V}.cseq, ${V}.date_added, ${columns} from object_versions ${V}
-    where ${where} and ${V}.date_added > ${E}::int8 ${notGranted} ${afterPos}
+    where ${where} and ${V}.date_added > ${E}::int8 ${notGranted} ${bound} ${afterPos}
     order by ${V}.date_added, ${V}.cseq limit ${q.limit})`);
   if (grantAffected) {
     const grantUs = sql`(select max(g.us) from unnest(${grantIds}::text[], ${grants.map((g) => g.grantedUs)}::int8[]) as g(id, us)
@@ -154,7 +164,7 @@ async function selectPage<Row extends PageRow>(db: Db, q: PageQuery, columns: Sq
       order by g.date_added, g.cseq limit ${q.limit})`);
   }
   const union = segments.length === 1 ? segments[0]! : sql.join(segments, sql` union all `);
-  const result = await sql<Row>`select * from (${union}) page order by page.date_added, page.cseq limit ${q.limit}`.execute(db);
+  const result = await sql<Row>`${sql.raw(PREPARE_MARK)} select * from (${union}) page order by page.date_added, page.cseq limit ${q.limit}`.execute(db);
   return result.rows;
 }
 
@@ -176,7 +186,7 @@ export function selectVersions(db: Db, q: PageQuery): Promise<VersionRow[]> {
 /** Whether an object exists for this reader: stored at all, or visible through its view (rule 1). */
 export async function objectExists(db: Db, collectionId: string, objectId: string, view?: ReaderView): Promise<boolean> {
   const visible = view ? sql`and ${V}.is_latest and ${view.sql.objectVisible(V)}` : sql``;
-  const result = await sql`select 1 from object_versions ${V}
+  const result = await sql`${sql.raw(PREPARE_MARK)} select 1 from object_versions ${V}
     where ${V}.collection_id = ${collectionId} and ${V}.stix_id = ${objectId} ${visible} limit 1`.execute(db);
   return result.rows.length > 0;
 }

@@ -134,9 +134,12 @@ async function reAddDependents(
     with changed(id, d) as (select * from unnest(${ids}::text[], ${dates}::int8[])),
     referenced(id, d) as (select * from unnest(${closureIds}::text[], ${closureDates}::int8[])),
     moving as (
+      -- A join through the references, not "exists … any(dep_refs)": that form costs
+      -- (dependents × changed ids) and made one large envelope quadratic.
       select v.cseq from object_versions v
-      where v.collection_id = ${collectionId} and v.dep_refs && ${ids}::text[]
-        and exists (select 1 from changed c where c.id = any(v.dep_refs) and c.d > v.date_added)
+      cross join lateral unnest(v.dep_refs) as dep(id)
+      join changed c on c.id = dep.id
+      where v.collection_id = ${collectionId} and v.dep_refs && ${ids}::text[] and c.d > v.date_added
       union
       select v.cseq from object_versions v join referenced r on r.id = v.stix_id
       where v.collection_id = ${collectionId} and r.d > v.date_added

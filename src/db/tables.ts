@@ -153,6 +153,7 @@ export interface ViewEpochsTable {
   collection_id: string;
   scope: string;
   epoch_us: number;
+  block_end_us: number;
 }
 
 export interface Tables {

@@ -159,7 +159,7 @@ export async function grantObject(trx: Trx, collectionId: string, stixId: string
     .where('stix_id', '=', stixId)
     .executeTakeFirst();
   if (existing) return 'unchanged';
-  const grantedUs = await allocateEpoch(trx, collectionId);
+  const { epoch: grantedUs } = await allocateEpoch(trx, collectionId);
   await trx.insertInto('grants').values({ collection_id: collectionId, stix_id: stixId, organisation_id: organisationId, granted_us: grantedUs }).execute();
   return 'created';
 }

@@ -21,6 +21,7 @@ import {
   ViewPolicyError,
 } from '../db/view-policies.js';
 import { PolicyError } from '../views/policy-validation.js';
+import { syncViewIndexes } from '../views/view-index.js';
 
 /**
  * Declarative provisioning from a seed file (JSON or YAML): API roots,
@@ -134,6 +135,7 @@ export async function applySeed(
     }
     for (const c of seed.creator_confidence ?? []) count(await setCreatorConfidence(trx, c.identity, c.confidence));
   });
+  if ((seed.profiles ?? []).length > 0) await syncViewIndexes(db);
   return summary;
 }
 

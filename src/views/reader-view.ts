@@ -3,6 +3,7 @@ import type { Db } from '../db/database.js';
 import type { GrantEvent, ReaderView } from '../db/object-queries.js';
 import { parsePolicy } from '../db/view-policies.js';
 import { intersectPolicies, type Policy } from './policy.js';
+import { rowBound, type RowBound } from './view-index.js';
 import { ViewSql } from './view-sql.js';
 
 /**
@@ -55,7 +56,9 @@ interface ViewRow {
   revision: number | null;
   level: string | null;
   epoch_us: number | null;
+  block_end_us: number | null;
   grants: [string, number][] | string | null;
+  creator_confidence: Record<string, number> | string | null;
 }
 
 /** Returns undefined when the subject has no profile: no binding means no access (fail closed). */
@@ -70,20 +73,24 @@ export async function resolveView(db: Db, collectionId: string, subject: ViewSub
   const result = await sql<ViewRow>`
     select c.default_tlp, c.default_confidence, c.pinned_profile_id, pp.current_revision as pinned_revision,
            b.profile_id, p.current_revision as revision, p.level,
-           (select max(e.epoch_us) from view_epochs e where e.collection_id = c.id
-              and e.scope = any(array['organisation:' || coalesce(${organisationId}::text, ''), 'profile:' || b.profile_id,
-                                      'profile:' || coalesce(c.pinned_profile_id, ''), 'collection'])) as epoch_us,
+           epoch.epoch_us, epoch.block_end_us,
+           (select jsonb_object_agg(cc.identity_ref, cc.confidence) from creator_confidence cc) as creator_confidence,
            (select json_agg(json_build_array(g.stix_id, g.granted_us)) from grants g
               where g.collection_id = c.id and g.organisation_id = ${organisationId}::uuid) as grants
     from collections c
     left join lateral ${profileSource} b on true
     left join maturity_profiles p on p.id = b.profile_id
     left join maturity_profiles pp on pp.id = c.pinned_profile_id
+    left join lateral (select e.epoch_us, e.block_end_us from view_epochs e where e.collection_id = c.id
+        and e.scope = any(array['organisation:' || coalesce(${organisationId}::text, ''), 'profile:' || b.profile_id,
+                                'profile:' || coalesce(c.pinned_profile_id, ''), 'collection'])
+        order by e.epoch_us desc limit 1) epoch on true
     where c.id = ${collectionId}`.execute(db);
   const row = result.rows[0];
   if (!row || row.profile_id === null || row.revision === null) return undefined;
 
   let policy = await policyOf(db, row.profile_id, row.revision);
+  const bound = boundOf(row.profile_id, row.revision, policy);
   const descriptor: ViewDescriptor = { profile: row.profile_id, revision: row.revision, level: row.level };
   if (row.pinned_profile_id !== null && row.pinned_revision !== null) {
     policy = intersectPolicies(policy, await policyOf(db, row.pinned_profile_id, row.pinned_revision));
@@ -97,9 +104,24 @@ export async function resolveView(db: Db, collectionId: string, subject: ViewSub
     defaultTlp: row.default_tlp,
     defaultConfidence: row.default_confidence,
     grantedIds: grants.map((g) => g.stixId),
+    creatorConfidence: typeof row.creator_confidence === 'string' ? JSON.parse(row.creator_confidence) : (row.creator_confidence ?? {}),
     nowUs,
   });
-  return { descriptor, view: { sql: viewSql, epochUs: Number(row.epoch_us ?? 0), grants, grantClosure } };
+  return {
+    descriptor,
+    view: { sql: viewSql, ...(bound ? { bound } : {}), epochUs: Number(row.epoch_us ?? 0), epochBlockEndUs: Number(row.block_end_us ?? 0), grants, grantClosure },
+  };
+}
+
+const boundCache = new Map<string, RowBound | null>();
+
+function boundOf(profileId: string, revision: number, policy: Policy): RowBound | undefined {
+  const key = `${profileId}@${revision}`;
+  if (!boundCache.has(key)) {
+    if (boundCache.size > 1000) boundCache.clear();
+    boundCache.set(key, rowBound(policy) ?? null);
+  }
+  return boundCache.get(key) ?? undefined;
 }
 
 async function closureOf(db: Db, collectionId: string, ids: string[]): Promise<string[]> {

@@ -24,6 +24,8 @@ export interface ViewParams {
   defaultConfidence: number | null;
   /** STIX ids granted to the reader's organisation in this collection. */
   grantedIds: readonly string[];
+  /** Default confidence by creator identity. */
+  creatorConfidence: Readonly<Record<string, number>>;
   /** "Now" for valid_until (µs). */
   nowUs: number;
 }
@@ -57,13 +59,23 @@ export class ViewSql {
     return or(withinCeiling, sql`${a}.stix_id = any(${textArray(this.params.grantedIds)})`);
   }
 
-  private confidenceAtLeast(a: Sql, floor: number | undefined): Sql {
-    if (floor === undefined) return TRUE;
-    if (this.policy.unspecified_confidence === 'allow') return sql`coalesce(${a}.confidence >= ${floor}::int, true)`;
-    // An object without confidence may take a default from its creator, else from the collection (the decision only).
-    return sql`coalesce(coalesce(${a}.confidence,
-      (select cc.confidence from creator_confidence cc where cc.identity_ref = ${a}.created_by_ref),
-      ${this.params.defaultConfidence}::int) >= ${floor}::int, false)`;
+  /** Inclusive confidence floors by type (types without a floor are absent). */
+  private floors(): Record<string, number> {
+    const floors: Record<string, number> = {};
+    for (const [type, rule] of this.explicitTypes) if (rule.min_confidence !== undefined) floors[type] = rule.min_confidence;
+    return floors;
+  }
+
+  private confidenceOk(a: Sql): Sql {
+    const floors = this.floors();
+    if (Object.keys(floors).length === 0) return TRUE;
+    const floor = sql`(${JSON.stringify(floors)}::jsonb ->> ${a}.stix_type)::int`;
+    if (this.policy.unspecified_confidence === 'allow') return sql`coalesce(${a}.confidence >= ${floor}, true)`;
+    // Without confidence an object may take a default from its creator, else from the
+    // collection, for the decision only (it is never written into the object).
+    const creators = JSON.stringify(this.params.creatorConfidence);
+    return sql`(${floor} is null or coalesce(coalesce(${a}.confidence, (${creators}::jsonb ->> ${a}.created_by_ref)::int,
+      ${this.params.defaultConfidence}::int) >= ${floor}, false))`;
   }
 
   private indicatorLimits(a: Sql): Sql {
@@ -77,39 +89,34 @@ export class ViewSql {
     if (limits.observable_types) {
       const types = limits.observable_types.filter((o) => !o.includes(':'));
       const paths = limits.observable_types.filter((o) => o.includes(':'));
-      parts.push(sql`(${a}.pattern_type <> 'stix' or not exists (
-        select 1 from unnest(coalesce(${a}.observable_paths, '{}'::text[])) as op(path)
-        where split_part(op.path, ':', 1) <> all(${textArray(types)}) and op.path <> all(${textArray(paths)})))`);
+      parts.push(sql`(${a}.pattern_type <> 'stix' or taxii_observables_allowed(${a}.observable_paths, ${textArray(types)}, ${textArray(paths)}))`);
     }
     if (limits.denied_indicator_types && limits.denied_indicator_types.length > 0) {
       parts.push(sql`not coalesce(${a}.indicator_types && ${textArray(limits.denied_indicator_types)}, false)`);
     }
-    return and(...parts);
+    return parts.length === 0 ? TRUE : or(sql`${a}.stix_type <> 'indicator'`, and(...parts));
   }
 
-  private ruleHolds(a: Sql, type: string, rule: TypeRule): Sql {
-    const parts = [this.confidenceAtLeast(a, rule.min_confidence)];
-    if (type === 'indicator') parts.push(this.indicatorLimits(a));
-    if (type === 'relationship' && rule.relationship_types) {
-      parts.push(sql`${a}.relationship_type = any(${textArray(rule.relationship_types)})`);
-    }
-    return and(...parts);
+  private typeAllowed(a: Sql): Sql {
+    const listed = this.explicitTypes.map(([type]) => type);
+    const { all_stix_types: stix, custom_types: custom } = this.policy;
+    if (stix && custom) return TRUE;
+    const parts: Sql[] = [];
+    if (listed.length > 0) parts.push(sql`${a}.stix_type = any(${textArray(listed)})`);
+    if (stix) parts.push(sql`${a}.stix_type = any(${textArray(STIX_TYPES)})`);
+    if (custom) parts.push(sql`${a}.stix_type <> all(${textArray(STIX_TYPES)})`);
+    return or(...parts);
   }
 
   /** The type is allowed and its rule holds (confidence floor, indicator limits, relationship types). */
   relevant(a: Sql): Sql {
-    const branches = this.explicitTypes.map(([type, rule]) => sql`when ${a}.stix_type = ${type} then ${this.ruleHolds(a, type, rule)}`);
-    const { all_stix_types: stix, custom_types: custom } = this.policy;
-    const fallback =
-      stix && custom
-        ? TRUE
-        : stix
-          ? sql`${a}.stix_type = any(${textArray(STIX_TYPES)})`
-          : custom
-            ? sql`${a}.stix_type <> all(${textArray(STIX_TYPES)})`
-            : FALSE;
-    if (branches.length === 0) return fallback;
-    return sql`(case ${sql.join(branches, sql` `)} else ${fallback} end)`;
+    const relationshipTypes = typeRule(this.policy, 'relationship')?.relationship_types;
+    return and(
+      this.typeAllowed(a),
+      this.confidenceOk(a),
+      relationshipTypes ? or(sql`${a}.stix_type <> 'relationship'`, sql`${a}.relationship_type = any(${textArray(relationshipTypes)})`) : TRUE,
+      typeRule(this.policy, 'indicator') ? this.indicatorLimits(a) : TRUE,
+    );
   }
 
   passes(a: Sql): Sql {

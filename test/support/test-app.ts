@@ -3,6 +3,7 @@ import supertest from 'supertest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { applySeed, type Seed } from '../../src/services/provisioning.js';
+import { syncViewIndexes } from '../../src/views/view-index.js';
 import { createTestDatabase, type TestDatabase } from './test-database.js';
 
 /**
@@ -25,6 +26,7 @@ export async function createTestApp(seed: Seed, overrides: Partial<Config> = {},
   const database = await createTestDatabase();
   const config = loadConfig({ SCRYPT_COST: '1024', DEMO: 'false', ...env }, overrides);
   await applySeed(database.db, seed, { scryptCost: config.scryptCost });
+  await syncViewIndexes(database.db);
   const app = await buildApp(config, database, { logger: false });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   return {
