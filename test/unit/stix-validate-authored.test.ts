@@ -1,4 +1,4 @@
-// The authored bad-input corpus (/work/shared/data/invalid/authored): every object-level
+// The authored bad-input corpus (invalid/authored of the shared data): every object-level
 // case is rejected with a message naming the rule's property, or accepted with a warning.
 //
 // Skipped here (they belong to the HTTP / envelope layer, not to per-object validation):
@@ -15,104 +15,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createStixValidator, type StixValidator } from '../../src/stix/validate.js';
+import { AUTHORED, authoredIndex as index, loadCase as load, MENTIONS, mentionsAll } from '../support/authored-cases.js';
 import { DATA_DIR } from './stix-validate-corpus.js';
-
-interface IndexEntry {
-  case_id: string;
-  file: string;
-  level: 'object' | 'bundle' | 'envelope' | 'document';
-  category: string;
-  rule: string;
-  expected: 'reject' | 'accept-with-warning' | 'partial' | 'policy';
-}
-
-const AUTHORED = join(DATA_DIR, 'invalid', 'authored');
-const index = JSON.parse(readFileSync(join(AUTHORED, 'index.json'), 'utf8')) as IndexEntry[];
 
 const SKIPPED = new Set([
   'INV-001', 'INV-002', 'INV-003', 'INV-004', 'INV-005', // json-syntax
   'INV-006', 'INV-007', 'INV-097', 'INV-098', // document / envelope
   'INV-090', 'INV-091', 'INV-092', 'INV-093', 'INV-095', 'INV-099', // bundle level
 ]);
-
-/** What the message (error or warning) must mention for each case: the rule's property. */
-const MENTIONS: Record<string, string[]> = {
-  'INV-010': ['type'],
-  'INV-011': ['id'],
-  'INV-012': ['spec_version', '2.0'],
-  'INV-013': ['spec_version'],
-  'INV-014': ['spec_version'],
-  'INV-015': ['created'],
-  'INV-016': ['modified'],
-  'INV-017': ['id', 'indicator--'],
-  'INV-018': ['id', 'UUID'],
-  'INV-019': ['id', 'variant'],
-  'INV-020': ['type'],
-  'INV-021': ['type', '3-250'],
-  'INV-022': ['created', 'UTC'],
-  'INV-023': ['created', 'RFC 3339'],
-  'INV-024': ['created'],
-  'INV-025': ['created', 'millisecond'],
-  'INV-026': ['modified', 'created'],
-  'INV-027': ['confidence', '0 to 100'],
-  'INV-028': ['confidence'],
-  'INV-029': ['confidence'],
-  'INV-030': ['confidence', 'integer'],
-  'INV-031': ['created_by_ref'],
-  'INV-032': ['created_by_ref', 'identity'],
-  'INV-033': ['object_marking_refs', 'marking-definition'],
-  'INV-034': ['object_marking_refs', 'list'],
-  'INV-035': ['object_marking_refs', 'empty'],
-  'INV-036': ['labels'],
-  'INV-037': ['external_references', 'source_name'],
-  'INV-038': ['lang', 'RFC 5646'],
-  'INV-039': ['xy', 'property name'],
-  'INV-040': ['x-Vendor-Score', 'property name'],
-  'INV-041': ['severity', 'reserved'],
-  'INV-042': ['score', 'x_'],
-  'INV-043': ['selectors', 'no_such_property'],
-  'INV-044': ['granular_markings', 'marking_ref'],
-  'INV-050': ['pattern'],
-  'INV-051': ['pattern_type'],
-  'INV-052': ['valid_from'],
-  'INV-053': ['pattern', 'not a valid STIX pattern'],
-  'INV-054': ['pattern', 'domain'],
-  'INV-055': ['valid_until', 'valid_from'],
-  'INV-056': ['pattern', 'not a valid STIX pattern'],
-  'INV-057': ['indicator_types', 'empty'],
-  'INV-058': ['is_family'],
-  'INV-059': ['is_family', 'boolean'],
-  'INV-060': ['name', 'is_family'],
-  'INV-061': ['source_ref'],
-  'INV-062': ['relationship_type'],
-  'INV-063': ['target_ref', 'marking-definition'],
-  'INV-064': ['relationship_type'],
-  'INV-065': ['stop_time', 'start_time'],
-  'INV-066': ['sighting_of_ref'],
-  'INV-067': ['sighting_of_ref', 'SDO'],
-  'INV-068': ['count'],
-  'INV-069': ['last_seen', 'first_seen'],
-  'INV-070': ['number_observed'],
-  'INV-071': ['object_refs'],
-  'INV-072': ['last_observed', 'first_observed'],
-  'INV-073': ['name'],
-  'INV-074': ['sectors', 'list'],
-  'INV-075': ['tlp', 'white'],
-  'INV-076': ['TLP', 'predefined', 'id'],
-  'INV-077': ['object_marking_refs', 'itself'],
-  'INV-078': ['created'],
-  'INV-079': ['value', 'IPv4'],
-  'INV-080': ['SHA-1', '40'],
-  'INV-081': ['id', 'ipv4-addr--'],
-};
-
-function load(entry: IndexEntry): unknown {
-  return JSON.parse(readFileSync(join(AUTHORED, entry.file), 'utf8')) as unknown;
-}
-
-function mentionsAll(messages: string[], needles: string[]): boolean {
-  return messages.some((m) => needles.every((n) => m.includes(n)));
-}
 
 let validator: StixValidator;
 beforeAll(() => {

@@ -1,4 +1,4 @@
-// The validator against the real-world corpus in /work/shared/data, with the official
+// The validator against the real-world shared corpus (SHARED_DATA_DIR), with the official
 // OASIS STIX 2.1 JSON schemas as the oracle (loaded here only; never copied into the project).
 //
 // 1. Every object of every valid file is accepted unless the oracle also rejects it.
@@ -6,37 +6,19 @@
 //    reject what the oracle accepts, the reason must be a named STIX rule that the official
 //    schemas cannot express.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createStixValidator, type StixValidator, type StixSpecVersion } from '../../src/stix/validate.js';
+import { createStixValidator, type StixValidator } from '../../src/stix/validate.js';
 import {
+  BOTH,
   DATA_DIR,
+  RULES_BEYOND_OFFICIAL_SCHEMAS,
   createOracle,
   elevatorFiles,
-  isScoType,
+  needsStix20,
   objectId,
   readCorpusFile,
   validCorpusFiles,
   type Oracle,
 } from './stix-validate-corpus.js';
-
-const BOTH: ReadonlySet<StixSpecVersion> = new Set<StixSpecVersion>(['2.0', '2.1']);
-
-/**
- * Rules from the STIX 2.1 specification that the official JSON schemas do not check, and
- * which the elevator's output breaks. A rejection the oracle does not share must be
- * explained, message by message, by one of these.
- */
-const RULES_BEYOND_OFFICIAL_SCHEMAS: ReadonlyArray<{ rule: string; message: RegExp }> = [
-  {
-    rule: 'indicator pattern with pattern_type "stix" must be a valid STIX pattern (STIX 2.1 §9, §4.7)',
-    message: /^pattern is not a valid STIX pattern: /,
-  },
-  { rule: 'modified must be later than or equal to created (STIX 2.1 §3.2)', message: /^modified \(.*\) must be later than or equal to created/ },
-];
-
-function needsStix20(object: unknown): boolean {
-  const o = object as Record<string, unknown>;
-  return typeof o === 'object' && o !== null && o.spec_version === undefined && !isScoType(o.type);
-}
 
 let validator: StixValidator;
 let oracle: Oracle;

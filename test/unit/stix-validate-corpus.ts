@@ -1,6 +1,6 @@
 /**
  * Test helpers for the STIX validator tests: reading the shared STIX corpus
- * (/work/shared/data) in each of its real shapes, and the official OASIS
+ * (SHARED_DATA_DIR, see test/support/shared-data.ts) in each of its real shapes, and the official OASIS
  * STIX 2.1 JSON schemas used ONLY as a test oracle (never copied into the project).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
@@ -9,8 +9,10 @@ import { gunzipSync } from 'node:zlib';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
+import type { StixSpecVersion } from '../../src/stix/validate.js';
+import { SHARED_DATA_DIR } from '../support/shared-data.js';
 
-export const DATA_DIR = process.env.STIX_TEST_DATA_DIR ?? '/work/shared/data';
+export const DATA_DIR = SHARED_DATA_DIR;
 export const OFFICIAL_SCHEMA_DIR = join(DATA_DIR, 'stix2-json-schemas');
 
 export type JsonObject = Record<string, unknown>;
@@ -180,3 +182,24 @@ export function isScoType(type: unknown): boolean {
 export function objectId(o: unknown): string {
   return isRecord(o) && typeof o.id === 'string' ? o.id : '(no id)';
 }
+
+export const BOTH: ReadonlySet<StixSpecVersion> = new Set<StixSpecVersion>(['2.0', '2.1']);
+
+/** An object other than an SCO without spec_version: a STIX 2.0 object (STIX 2.1 §3.2). */
+export function needsStix20(object: unknown): boolean {
+  const o = object as Record<string, unknown>;
+  return typeof o === 'object' && o !== null && o.spec_version === undefined && !isScoType(o.type);
+}
+
+/**
+ * Rules from the STIX 2.1 specification that the official JSON schemas do not check, and
+ * which the elevator's output breaks. A rejection the oracle does not share must be
+ * explained, message by message, by one of these.
+ */
+export const RULES_BEYOND_OFFICIAL_SCHEMAS: ReadonlyArray<{ rule: string; message: RegExp }> = [
+  {
+    rule: 'indicator pattern with pattern_type "stix" must be a valid STIX pattern (STIX 2.1 §9, §4.7)',
+    message: /^pattern is not a valid STIX pattern: /,
+  },
+  { rule: 'modified must be later than or equal to created (STIX 2.1 §3.2)', message: /^modified \(.*\) must be later than or equal to created/ },
+];
