@@ -8,9 +8,18 @@ import type { Tables } from './tables.js';
 
 export type Db = Kysely<Tables>;
 
+/** Connections of the pool (pg's totalCount, idleCount, waitingCount), for the metrics. */
+export interface PoolStats {
+  total: number;
+  idle: number;
+  /** Queries queued for a connection. */
+  waiting: number;
+}
+
 export interface Database {
   db: Db;
   kind: 'postgres' | 'embedded';
+  poolStats(): PoolStats;
   close(): Promise<void>;
 }
 
@@ -44,7 +53,12 @@ function openPostgres(connectionString: string, max: number): Database {
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
   const db = new Kysely<Tables>({ dialect: new PostgresDialect({ pool: withPreparedStatements(pool) }) });
-  return { db, kind: 'postgres', close: () => db.destroy() };
+  return {
+    db,
+    kind: 'postgres',
+    poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
 }
 
 async function openEmbedded(dataDir: string): Promise<Database> {
@@ -54,5 +68,6 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     parsers: { [INT8_OID]: parseInt8 },
   });
   const db = new Kysely<Tables>({ dialect: new PgliteDialect(pglite) });
-  return { db, kind: 'embedded', close: () => db.destroy() };
+  // One in-process backend, always open: reported as one connection in use.
+  return { db, kind: 'embedded', poolStats: () => ({ total: 1, idle: 0, waiting: 0 }), close: () => db.destroy() };
 }

@@ -74,3 +74,13 @@ export async function purgeStatuses(db: Db, retentionHours: number): Promise<num
     .executeTakeFirst();
   return Number(result.numDeletedRows ?? 0);
 }
+
+/** Status resources still pending (a gauge of the metrics, read at scrape time). */
+export async function countPendingStatuses(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('status_resources')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('status', '=', 'pending')
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

@@ -156,7 +156,18 @@ export interface ViewEpochsTable {
   block_end_us: number;
 }
 
+export interface AdminAuditTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  actor: string;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  details: ColumnType<unknown, string | null, string | null>;
+}
+
 export interface Tables {
+  admin_audit: AdminAuditTable;
   maturity_profiles: MaturityProfilesTable;
   maturity_profile_revisions: MaturityProfileRevisionsTable;
   organisation_bindings: OrganisationBindingsTable;

@@ -21,12 +21,12 @@ declare module 'fastify' {
 export const taxiiHttp = fp(
   async (app: FastifyInstance) => {
     app.addHook('onRequest', async (request) => {
-      if (request.routeOptions.config?.taxii === false) return;
+      if (request.routeOptions.config?.taxii === false || request.url.startsWith('/admin/')) return;
       if (!acceptsTaxii(request.headers.accept)) throw notAcceptable();
     });
 
     app.addHook('onSend', async (request, reply, payload) => {
-      if (request.routeOptions.config?.taxii !== false) reply.header('content-type', TAXII_MEDIA_TYPE);
+      if (request.routeOptions.config?.taxii !== false && !request.url.startsWith('/admin/')) reply.header('content-type', TAXII_MEDIA_TYPE);
       return payload;
     });
 
@@ -45,9 +45,11 @@ export const taxiiHttp = fp(
 
 export function sendError(reply: FastifyReply, request: FastifyRequest, error: TaxiiError): void {
   if (error.headers) reply.headers(error.headers);
+  // The same error resource everywhere; outside TAXII (admin API, health) it is plain JSON.
+  const outsideTaxii = request.routeOptions.config?.taxii === false || request.url.startsWith('/admin/');
   reply
     .status(error.httpStatus)
-    .header('content-type', TAXII_MEDIA_TYPE)
+    .header('content-type', outsideTaxii ? 'application/json; charset=utf-8' : TAXII_MEDIA_TYPE)
     .send(
       JSON.stringify(
         withoutUndefined({

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
+import type { ServiceMetrics } from '../services/metrics.js';
 import type { StixValidator } from '../stix/validate.js';
 import type { CursorCodec } from '../taxii/cursor.js';
 
@@ -11,6 +12,8 @@ export interface TaxiiServices {
   db: Db;
   cursors: CursorCodec;
   validator: StixValidator;
+  /** Counters the services move (objects ingested and served); Prometheus behind it. */
+  metrics: ServiceMetrics;
 }
 
 declare module 'fastify' {

@@ -4,6 +4,7 @@ import { notFound } from '../taxii/errors.js';
 import { apiRootResource, statusResource } from '../taxii/resources.js';
 import { loadApiRoot } from './context.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import { taxiiRoute } from './taxii-schemas.js';
 
 const STATUS_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -12,12 +13,31 @@ export async function apiRootRoutes(app: FastifyInstance) {
   const { config, db } = app.taxii;
   const credentials = config.publicDiscovery ? app.optionalCredentials : app.requireCredentials;
 
-  app.get('/:apiRoot/', { onRequest: [credentials, loadApiRoot] }, async (request) =>
+  const apiRootSchema = taxiiRoute({
+    operationId: 'getApiRoot',
+    tag: 'Discovery',
+    summary: 'API root information',
+    description: 'TAXII §4.2: title, supported versions and max_content_length of an API root.',
+    params: ['apiRoot'],
+    ok: { status: 200, description: 'The API root resource.', schema: 'api-root' },
+    errors: [404],
+    anonymous: config.publicDiscovery,
+  });
+  app.get('/:apiRoot/', { ...apiRootSchema, onRequest: [credentials, loadApiRoot] }, async (request) =>
     JSON.stringify(apiRootResource(request.apiRoot)),
   );
   methodNotAllowed(app, '/:apiRoot/', ['GET']);
 
-  app.get('/:apiRoot/status/:statusId/', { onRequest: [app.requireCredentials, loadApiRoot] }, async (request) => {
+  const statusSchema = taxiiRoute({
+    operationId: 'getStatus',
+    tag: 'Discovery',
+    summary: 'Status of an Add Objects request',
+    description: `TAXII §4.3: answered to the submitting organisation only (others get 404), for STATUS_RETENTION_HOURS (${config.statusRetentionHours} h here).`,
+    params: ['apiRoot', 'statusId'],
+    ok: { status: 200, description: 'The status resource.', schema: 'status' },
+    errors: [404],
+  });
+  app.get('/:apiRoot/status/:statusId/', { ...statusSchema, onRequest: [app.requireCredentials, loadApiRoot] }, async (request) => {
     const { statusId } = request.params as { statusId: string };
     const principal = request.principal!;
     const status = STATUS_ID.test(statusId)

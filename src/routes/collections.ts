@@ -3,6 +3,7 @@ import { listCollections, type CollectionAccess } from '../db/catalog.js';
 import { collectionResource } from '../taxii/resources.js';
 import { loadApiRoot, loadCollection, withView } from './context.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import { taxiiRoute } from './taxii-schemas.js';
 
 /**
  * The view that shapes what the caller reads (maturity-design rule 10), as a
@@ -26,7 +27,17 @@ export function viewProperty(collection: CollectionAccess): Record<string, unkno
 export async function collectionRoutes(app: FastifyInstance) {
   const { db } = app.taxii;
 
-  app.get('/:apiRoot/collections/', { onRequest: [app.requireCredentials, loadApiRoot] }, async (request) => {
+  const collectionsSchema = taxiiRoute({
+    operationId: 'getCollections',
+    tag: 'Collections',
+    summary: 'Collections of an API root',
+    description: "TAXII §5.1: the collections the caller's organisation has a permission on, with its can_read and can_write.",
+    params: ['apiRoot'],
+    preview: true,
+    ok: { status: 200, description: 'The collections resource (empty when there are none).', schema: 'collections' },
+    errors: [400, 404],
+  });
+  app.get('/:apiRoot/collections/', { ...collectionsSchema, onRequest: [app.requireCredentials, loadApiRoot] }, async (request) => {
     const principal = request.principal!;
     const collections = await Promise.all(
       (await listCollections(db, request.apiRoot.id, principal)).map(async (c) => (await withView(db, c, principal, request)).collection),
@@ -39,7 +50,19 @@ export async function collectionRoutes(app: FastifyInstance) {
 
   app.get(
     '/:apiRoot/collections/:collectionId/',
-    { onRequest: [app.requireCredentials, loadApiRoot, loadCollection('see')] },
+    {
+      ...taxiiRoute({
+        operationId: 'getCollection',
+        tag: 'Collections',
+        summary: 'One collection',
+        description: 'TAXII §5.2: a collection, by id or alias.',
+        params: ['apiRoot', 'collectionId'],
+        preview: true,
+        ok: { status: 200, description: 'The collection resource.', schema: 'collection' },
+        errors: [400, 404],
+      }),
+      onRequest: [app.requireCredentials, loadApiRoot, loadCollection('see')],
+    },
     async (request) => JSON.stringify(collectionResource(request.collection, viewProperty(request.collection))),
   );
   methodNotAllowed(app, '/:apiRoot/collections/:collectionId/', ['GET']);

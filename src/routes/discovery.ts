@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { listApiRoots } from '../db/catalog.js';
 import { discoveryResource } from '../taxii/resources.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import { taxiiRoute } from './taxii-schemas.js';
 
 /**
  * Server Discovery (TAXII §4.1) at /taxii2/. API roots are listed as relative
@@ -10,7 +11,17 @@ import { methodNotAllowed } from './method-not-allowed.js';
  */
 export async function discoveryRoutes(app: FastifyInstance) {
   const { config, db } = app.taxii;
-  app.get('/taxii2/', { onRequest: config.publicDiscovery ? app.optionalCredentials : app.requireCredentials }, async (request) => {
+  const schema = taxiiRoute({
+    operationId: 'getDiscovery',
+    tag: 'Discovery',
+    summary: 'Server discovery',
+    description: 'TAXII §4.1: the server and the API roots the caller can use (all of them without credentials when PUBLIC_DISCOVERY is on).',
+    params: [],
+    ok: { status: 200, description: 'The discovery resource.', schema: 'discovery' },
+    errors: [],
+    anonymous: config.publicDiscovery,
+  });
+  app.get('/taxii2/', { ...schema, onRequest: config.publicDiscovery ? app.optionalCredentials : app.requireCredentials }, async (request) => {
     const roots = await listApiRoots(db, request.principal);
     const defaultRoot = roots.find((r) => r.isDefault);
     return JSON.stringify(

@@ -10,6 +10,8 @@ export function methodNotAllowed(app: FastifyInstance, url: string, allowed: HTT
   app.route({
     method: others,
     url,
+    // Not an operation of the API: the OpenAPI document lists the methods a path takes.
+    schema: { hide: true },
     handler: async () => {
       throw new TaxiiError(405, 'Method not allowed', `This endpoint supports ${allow}.`, undefined, { Allow: allow });
     },

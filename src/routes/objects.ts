@@ -8,6 +8,7 @@ import { parseReadQuery, type Endpoint } from '../taxii/query.js';
 import { statusResource } from '../taxii/resources.js';
 import { loadApiRoot, loadCollection } from './context.js';
 import { methodNotAllowed } from './method-not-allowed.js';
+import { taxiiRoute, type TaxiiOperation } from './taxii-schemas.js';
 
 interface PostBody {
   kind: PostBodyKind;
@@ -55,7 +56,7 @@ function collectBody(request: FastifyRequest, payload: NodeJS.ReadableStream, do
  */
 export async function objectRoutes(app: FastifyInstance) {
   const { config, db, cursors, validator } = app.taxii;
-  const readDeps: ReadDeps = { db, cursors, pageDefaultLimit: config.pageDefaultLimit, pageMaxLimit: config.pageMaxLimit };
+  const readDeps: ReadDeps = { db, cursors, pageDefaultLimit: config.pageDefaultLimit, pageMaxLimit: config.pageMaxLimit, metrics: app.taxii.metrics };
   const limits = { maxMatchValues: config.maxMatchValues };
 
   app.removeAllContentTypeParsers();
@@ -74,15 +75,46 @@ export async function objectRoutes(app: FastifyInstance) {
   const base = '/:apiRoot/collections/:collectionId';
   const readHooks = [app.requireCredentials, loadApiRoot, loadCollection('read')];
 
-  app.get(`${base}/objects/`, { onRequest: readHooks }, reader('objects', 'objects'));
+  const readSchema = (op: Pick<TaxiiOperation, 'operationId' | 'summary' | 'description' | 'params' | 'query' | 'ok'>) =>
+    taxiiRoute({ ...op, tag: 'Objects', preview: true, errors: [400, 403, 404] });
+
+  app.get(
+    `${base}/objects/`,
+    {
+      ...readSchema({
+        operationId: 'getObjects',
+        summary: 'Objects of a collection',
+        description: 'TAXII §5.3: one page of objects in date_added order; by default only the newest version of each.',
+        params: ['apiRoot', 'collectionId'],
+        query: 'objects',
+        ok: { status: 200, description: 'An envelope.', schema: 'envelope', pageHeaders: true },
+      }),
+      onRequest: readHooks,
+    },
+    reader('objects', 'objects'),
+  );
   app.post(
     `${base}/objects/`,
-    { onRequest: [app.requireCredentials, loadApiRoot, loadCollection('write')], bodyLimit: 1024 * 1024 * 1024 },
+    {
+      ...taxiiRoute({
+        operationId: 'addObjects',
+        tag: 'Objects',
+        summary: 'Add objects to a collection',
+        description:
+          "TAXII §5.5: an envelope, or a STIX bundle. Each object is validated on its own: invalid ones are listed in the status's failures and the rest are stored. Processed synchronously: the status is already complete.",
+        params: ['apiRoot', 'collectionId'],
+        body: true,
+        ok: { status: 202, description: 'The status resource of the request.', schema: 'status' },
+        errors: [400, 403, 404, 413, 415, 422],
+      }),
+      onRequest: [app.requireCredentials, loadApiRoot, loadCollection('write')],
+      bodyLimit: 1024 * 1024 * 1024,
+    },
     async (request, reply) => {
       const body = request.body as PostBody | undefined;
       if (!body) throw unsupportedMediaType(request.headers['content-type']);
       const status = await addObjects(
-        { db, validator, limits: config },
+        { db, validator, limits: config, metrics: app.taxii.metrics },
         request.collection,
         request.principal!,
         body.bytes,
@@ -95,10 +127,36 @@ export async function objectRoutes(app: FastifyInstance) {
   );
   methodNotAllowed(app, `${base}/objects/`, ['GET', 'POST']);
 
-  app.get(`${base}/objects/:objectId/`, { onRequest: readHooks }, reader('object', 'object'));
+  app.get(
+    `${base}/objects/:objectId/`,
+    {
+      ...readSchema({
+        operationId: 'getObject',
+        summary: 'One object',
+        description: 'TAXII §5.4: the versions of one object (by default its newest), paged.',
+        params: ['apiRoot', 'collectionId', 'objectId'],
+        query: 'object',
+        ok: { status: 200, description: 'An envelope.', schema: 'envelope', pageHeaders: true },
+      }),
+      onRequest: readHooks,
+    },
+    reader('object', 'object'),
+  );
   app.delete(
     `${base}/objects/:objectId/`,
-    { onRequest: [app.requireCredentials, loadApiRoot, loadCollection('delete')] },
+    {
+      ...taxiiRoute({
+        operationId: 'deleteObject',
+        tag: 'Objects',
+        summary: 'Delete an object',
+        description: 'TAXII §5.7: every version, or those chosen by match[version] / match[spec_version]. Needs both read and write access.',
+        params: ['apiRoot', 'collectionId', 'objectId'],
+        query: 'delete',
+        ok: { status: 200, description: 'Deleted (an empty body).' },
+        errors: [400, 403, 404],
+      }),
+      onRequest: [app.requireCredentials, loadApiRoot, loadCollection('delete')],
+    },
     async (request, reply) => {
       const { objectId } = request.params as { objectId: string };
       if (!STIX_ID.test(objectId)) throw badRequest(`"${objectId}" is not a STIX identifier.`);
@@ -110,9 +168,37 @@ export async function objectRoutes(app: FastifyInstance) {
   );
   methodNotAllowed(app, `${base}/objects/:objectId/`, ['GET', 'DELETE']);
 
-  app.get(`${base}/objects/:objectId/versions/`, { onRequest: readHooks }, reader('versions', 'versions'));
+  app.get(
+    `${base}/objects/:objectId/versions/`,
+    {
+      ...readSchema({
+        operationId: 'getObjectVersions',
+        summary: 'Versions of an object',
+        description: 'TAXII §5.8: the versions of one object, oldest first.',
+        params: ['apiRoot', 'collectionId', 'objectId'],
+        query: 'versions',
+        ok: { status: 200, description: 'The versions resource.', schema: 'versions', pageHeaders: true },
+      }),
+      onRequest: readHooks,
+    },
+    reader('versions', 'versions'),
+  );
   methodNotAllowed(app, `${base}/objects/:objectId/versions/`, ['GET']);
 
-  app.get(`${base}/manifest/`, { onRequest: readHooks }, reader('manifest', 'manifest'));
+  app.get(
+    `${base}/manifest/`,
+    {
+      ...readSchema({
+        operationId: 'getManifest',
+        summary: 'Manifest of a collection',
+        description: 'TAXII §5.6: one record per object version (id, date_added, version, media_type), with the filters of Get Objects.',
+        params: ['apiRoot', 'collectionId'],
+        query: 'manifest',
+        ok: { status: 200, description: 'The manifest resource.', schema: 'manifest', pageHeaders: true },
+      }),
+      onRequest: readHooks,
+    },
+    reader('manifest', 'manifest'),
+  );
   methodNotAllowed(app, `${base}/manifest/`, ['GET']);
 }

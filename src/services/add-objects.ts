@@ -10,6 +10,7 @@ import { readEnvelope, type EnvelopeLimits } from '../taxii/envelope.js';
 import type { PostBodyKind } from '../taxii/media-types.js';
 import type { StatusDetail, StatusInfo } from '../taxii/resources.js';
 import { stixVersionKey } from '../taxii/timestamps.js';
+import type { ServiceMetrics } from './metrics.js';
 
 /**
  * Add Objects (TAXII §5.5). Each object is validated on its own; the valid ones
@@ -22,6 +23,7 @@ export interface AddDeps {
   db: Db;
   validator: StixValidator;
   limits: EnvelopeLimits;
+  metrics?: ServiceMetrics;
 }
 
 /** Validation is CPU work; yield to the event loop now and then so other requests keep flowing. */
@@ -92,6 +94,7 @@ export async function addObjects(
     failures,
     pendings: [],
   };
+  let inserted = 0;
   await deps.db.transaction().execute(async (trx) => {
     const outcomes = candidates.length > 0 ? await storeVersions(trx, collection.id, candidates.map((c) => c.version)) : [];
     // Stored and already-present objects get the same entry: a status never
@@ -101,6 +104,10 @@ export async function addObjects(
       return { id: version.stixId, version: outcome.version, ...(message ? { message } : {}) };
     });
     await insertStatus(trx, { ...status, apiRootId: collection.apiRootId, collectionId: collection.id, accountId: principal.accountId });
+    inserted = outcomes.filter((outcome) => outcome.inserted).length;
   });
+  deps.metrics?.objectsIngested('stored', inserted);
+  deps.metrics?.objectsIngested('duplicate', candidates.length - inserted);
+  deps.metrics?.objectsIngested('failed', failures.length);
   return status;
 }

@@ -69,7 +69,9 @@ export function parseSeed(text: string, source = 'seed'): Seed {
   try {
     document = YAML.parse(text); // YAML is a superset of JSON
   } catch (error) {
-    throw new SeedError(`${source}: not valid YAML or JSON: ${(error as Error).message}`);
+    // Only the position: the parser's message quotes the offending line, which may hold a secret.
+    const position = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+    throw new SeedError(`${source}: not valid YAML or JSON${position ? ` (line ${position.line}, column ${position.col})` : ''}`);
   }
   if (!validateSeed) {
     const ajv = new Ajv2020({ allErrors: true });
@@ -191,7 +193,11 @@ function differs(current: Record<string, unknown>, wanted: Record<string, unknow
   return Object.entries(wanted).some(([k, v]) => JSON.stringify(current[k]) !== JSON.stringify(v));
 }
 
+/** Paths of the server's own endpoints, which an API root would shadow. */
+export const RESERVED_API_ROOTS = new Set(['taxii2', 'admin', 'docs', 'openapi.json', 'metrics', 'healthz', 'readyz']);
+
 async function upsertApiRoot(trx: Trx, root: NonNullable<Seed['api_roots']>[number]): Promise<Outcome> {
+  if (RESERVED_API_ROOTS.has(root.id)) throw new SeedError(`API root "${root.id}": the name is reserved for the server's own endpoints`);
   const current = await trx.selectFrom('api_roots').selectAll().where('id', '=', root.id).executeTakeFirst();
   const wanted = {
     title: root.title,

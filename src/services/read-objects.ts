@@ -11,6 +11,7 @@ import type { CursorCodec, CursorPosition } from '../taxii/cursor.js';
 import { notFound } from '../taxii/errors.js';
 import type { Filters, ReadQuery } from '../taxii/query.js';
 import { dateAddedHeaders, envelopeJson, manifestJson, versionsJson } from '../taxii/resources.js';
+import type { ServiceMetrics } from './metrics.js';
 
 /**
  * Get Objects, Get an Object, Get Object Manifests and Get Object Versions
@@ -22,6 +23,7 @@ export interface ReadDeps {
   cursors: CursorCodec;
   pageDefaultLimit: number;
   pageMaxLimit: number;
+  metrics?: ServiceMetrics;
 }
 
 export interface TaxiiPage {
@@ -110,6 +112,7 @@ export async function readPage(
         })
       : undefined;
   const headers = dateAddedHeaders(page.map((r) => r.date_added));
+  deps.metrics?.objectsServed(kind, page.length);
   if (kind === 'manifest') {
     const entries = (page as Awaited<ReturnType<typeof selectManifest>>).map((r) => ({
       id: r.stix_id, dateAdded: r.date_added, version: r.version, specVersion: r.spec_version,

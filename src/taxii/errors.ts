@@ -47,5 +47,7 @@ export const unsupportedMediaType = (got: string | undefined) =>
     `Send objects as application/taxii+json;version=2.1 (a TAXII envelope) or application/stix+json;version=2.1 (a STIX bundle); got ${got ? `"${got}"` : 'no Content-Type'}.`,
   );
 
+export const conflict = (description: string) => new TaxiiError(409, 'Conflict', description);
+
 export const unprocessable = (description: string, details?: Record<string, unknown>) =>
   new TaxiiError(422, 'Unprocessable content', description, details);
