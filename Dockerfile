@@ -9,6 +9,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY migrations ./migrations
 COPY schemas ./schemas
+COPY bin ./bin
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim
@@ -21,6 +22,7 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/schemas ./schemas
+COPY --from=build /app/bin ./bin
 # The embedded database (used when DATABASE_URL is not set) writes here.
 RUN mkdir -p /app/data && chown node:node /app/data
 VOLUME ["/app/data"]

@@ -7,7 +7,8 @@ import type { Tables } from './tables.js';
 export interface StoredStatus extends StatusInfo {
   apiRootId: string;
   collectionId: string;
-  accountId: string;
+  /** The submitting account; null for the command line's imports. */
+  accountId: string | null;
 }
 
 const list = (details: StatusDetail[]) => (details.length > 0 ? JSON.stringify(details) : null);

@@ -49,6 +49,15 @@ function describe(object: unknown, index: number): StatusDetail {
   return { id, version: version.length <= 100 ? version : 'unknown' };
 }
 
+/** What happened to each object of a submission, by its position. */
+export type ObjectOutcome = { index: number; outcome: 'stored' | 'duplicate' } | { index: number; outcome: 'failed'; message: string };
+
+export interface SubmissionResult {
+  status: StatusInfo;
+  outcomes: ObjectOutcome[];
+}
+
+/** Add Objects for an HTTP body: reads the envelope (or bundle), then adds its objects. */
 export async function addObjects(
   deps: AddDeps,
   collection: CollectionAccess,
@@ -58,21 +67,41 @@ export async function addObjects(
   requestTimestamp: number,
 ): Promise<StatusInfo> {
   const objects = readEnvelope(body, kind, deps.limits);
+  return (await addObjectList(deps, collection, principal.accountId, objects, requestTimestamp)).status;
+}
+
+/**
+ * Validates each object on its own, stores the valid ones and records the
+ * status in one transaction. Shared by TAXII POST and the command line's
+ * import (which acts for no account: its statuses carry none, so no client
+ * can read them).
+ */
+export async function addObjectList(
+  deps: AddDeps,
+  collection: CollectionAccess,
+  accountId: string | null,
+  objects: readonly unknown[],
+  requestTimestamp: number,
+): Promise<SubmissionResult> {
   const acceptSpecVersions = acceptedSpecVersions(collection.mediaTypes);
 
   const failures: StatusDetail[] = [];
-  const candidates: { version: NewVersion; message: string | undefined }[] = [];
+  const outcomes: ObjectOutcome[] = [];
+  const candidates: { index: number; version: NewVersion; message: string | undefined }[] = [];
   for (let i = 0; i < objects.length; i++) {
     if (i > 0 && i % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     const object = objects[i];
     const result = deps.validator.validate(object, { acceptSpecVersions });
     if (!result.valid) {
-      failures.push({ ...describe(object, i), message: result.errors.join('; ') });
+      const message = result.errors.join('; ');
+      failures.push({ ...describe(object, i), message });
+      outcomes.push({ index: i, outcome: 'failed', message });
       continue;
     }
     const record = object as Record<string, unknown>;
     const version = typeof record.modified === 'string' ? record.modified : typeof record.created === 'string' ? record.created : undefined;
     candidates.push({
+      index: i,
       version: {
         stixId: record.id as string,
         stixType: record.type as string,
@@ -96,18 +125,20 @@ export async function addObjects(
   };
   let inserted = 0;
   await deps.db.transaction().execute(async (trx) => {
-    const outcomes = candidates.length > 0 ? await storeVersions(trx, collection.id, candidates.map((c) => c.version)) : [];
+    const stored = candidates.length > 0 ? await storeVersions(trx, collection.id, candidates.map((c) => c.version)) : [];
     // Stored and already-present objects get the same entry: a status never
     // tells a writer whether an id already existed (maturity-design rule 9).
-    status.successes = outcomes.map((outcome, i) => {
+    status.successes = stored.map((outcome, i) => {
       const { version, message } = candidates[i]!;
       return { id: version.stixId, version: outcome.version, ...(message ? { message } : {}) };
     });
-    await insertStatus(trx, { ...status, apiRootId: collection.apiRootId, collectionId: collection.id, accountId: principal.accountId });
-    inserted = outcomes.filter((outcome) => outcome.inserted).length;
+    await insertStatus(trx, { ...status, apiRootId: collection.apiRootId, collectionId: collection.id, accountId });
+    stored.forEach((outcome, i) => outcomes.push({ index: candidates[i]!.index, outcome: outcome.inserted ? 'stored' : 'duplicate' }));
+    inserted = stored.filter((outcome) => outcome.inserted).length;
   });
   deps.metrics?.objectsIngested('stored', inserted);
   deps.metrics?.objectsIngested('duplicate', candidates.length - inserted);
   deps.metrics?.objectsIngested('failed', failures.length);
-  return status;
+  outcomes.sort((a, b) => a.index - b.index);
+  return { status, outcomes };
 }
