@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Principal } from '../auth/authenticate.js';
-import type { ResolvedView } from '../views/reader-view.js';
+import { viewStateSql, type ResolvedView, type ViewStateRow, type ViewSubject } from '../views/reader-view.js';
 import type { Db } from './database.js';
 
 /** Repository of what a server offers: API roots and collections, as a given caller sees them. */
@@ -32,11 +32,6 @@ export interface CollectionAccess extends Collection {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function findApiRoot(db: Db, id: string): Promise<ApiRoot | undefined> {
-  const row = await db.selectFrom('api_roots').selectAll().where('id', '=', id).executeTakeFirst();
-  return row && toApiRoot(row);
-}
-
 /** API roots the caller may know of: all for admins, else those holding a collection its organisation has rights on. */
 export async function listApiRoots(db: Db, principal: Principal | undefined): Promise<ApiRoot[]> {
   let query = db.selectFrom('api_roots').selectAll().orderBy('id');
@@ -54,16 +49,22 @@ export async function listApiRoots(db: Db, principal: Principal | undefined): Pr
   return (await query.execute()).map(toApiRoot);
 }
 
-export async function canSeeApiRoot(db: Db, apiRootId: string, principal: Principal | undefined): Promise<boolean> {
-  if (!principal || principal.isAdmin) return true;
-  const row = await db
-    .selectFrom('collections as c')
-    .innerJoin('collection_permissions as p', 'p.collection_id', 'c.id')
-    .select(sql`1`.as('one'))
-    .where('c.api_root_id', '=', apiRootId)
-    .where('p.organisation_id', '=', principal.organisationId)
-    .executeTakeFirst();
-  return row !== undefined;
+/** An API root, if the caller may know of it (admins, or organisations with a collection there), in one query. */
+export async function findVisibleApiRoot(db: Db, id: string, principal: Principal | undefined): Promise<ApiRoot | undefined> {
+  let query = db.selectFrom('api_roots').selectAll().where('id', '=', id);
+  if (principal && !principal.isAdmin) {
+    query = query.where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('collections as c')
+          .innerJoin('collection_permissions as p', 'p.collection_id', 'c.id')
+          .select(sql`1`.as('one'))
+          .whereRef('c.api_root_id', '=', 'api_roots.id')
+          .where('p.organisation_id', '=', principal.organisationId),
+      ),
+    );
+  }
+  const row = await query.executeTakeFirst();
+  return row && toApiRoot(row);
 }
 
 function collectionQuery(db: Db, principal: Principal) {
@@ -132,3 +133,48 @@ function toApiRoot(row: { id: string; title: string; description: string | null;
     isDefault: row.is_default,
   };
 }
+
+export interface CollectionContext {
+  apiRoot: ApiRoot;
+  collection: CollectionAccess;
+  /** The state of the subject's maturity view, when one was asked for. */
+  viewState?: ViewStateRow;
+}
+
+/**
+ * Everything a collection request needs in one round trip: the API root, the
+ * collection (by id or alias) with the caller's rights, and, for readers, the
+ * state of their maturity view. Undefined when the caller may not know the
+ * collection.
+ */
+export async function findCollectionContext(
+  db: Db,
+  apiRootId: string,
+  idOrAlias: string,
+  principal: Principal,
+  subject?: ViewSubject,
+): Promise<CollectionContext | undefined> {
+  const state = subject ? viewStateSql(subject) : undefined;
+  const match = UUID.test(idOrAlias)
+    ? sql`(c.id = ${idOrAlias.toLowerCase()}::uuid or c.alias = ${idOrAlias})`
+    : sql`c.alias = ${idOrAlias}`;
+  const result = await sql<CollectionRow & ApiRootRow & Partial<ViewStateRow>>`
+    select r.title as root_title, r.description as root_description, r.max_content_length, r.is_default,
+           c.id, c.api_root_id, c.alias, c.title, c.description, c.media_types,
+           p.can_read, p.can_write, p.organisation_id as permission_org
+           ${state ? sql`, ${state.columns}` : sql``}
+    from collections c
+    join api_roots r on r.id = c.api_root_id
+    left join collection_permissions p on p.collection_id = c.id and p.organisation_id = ${principal.organisationId}::uuid
+    ${state ? state.joins : sql``}
+    where c.api_root_id = ${apiRootId} and ${match}`.execute(db);
+  const row = result.rows[0];
+  if (!row || (!principal.isAdmin && row.permission_org === null)) return undefined;
+  return {
+    apiRoot: { id: row.api_root_id, title: row.root_title, description: row.root_description, maxContentLength: row.max_content_length, isDefault: row.is_default },
+    collection: toAccess(row, principal),
+    ...(state ? { viewState: row as ViewStateRow } : {}),
+  };
+}
+
+type ApiRootRow = { root_title: string; root_description: string | null; max_content_length: number; is_default: boolean };

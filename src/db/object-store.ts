@@ -126,28 +126,25 @@ async function reAddDependents(
   firstFreeTick: number,
 ): Promise<number> {
   if (changed.length === 0 && closure.size === 0) return 0;
-  const ids = changed.map((c) => c.candidate.stixId);
-  const dates = changed.map((c) => c.dateAdded);
-  const closureIds = [...closure.keys()];
-  const closureDates = [...closure.values()];
-  const result = await sql`
-    with changed(id, d) as (select * from unnest(${ids}::text[], ${dates}::int8[])),
-    referenced(id, d) as (select * from unnest(${closureIds}::text[], ${closureDates}::int8[])),
-    moving as (
-      -- A join through the references, not "exists … any(dep_refs)": that form costs
-      -- (dependents × changed ids) and made one large envelope quadratic.
-      select v.cseq from object_versions v
-      cross join lateral unnest(v.dep_refs) as dep(id)
-      join changed c on c.id = dep.id
-      where v.collection_id = ${collectionId} and v.dep_refs && ${ids}::text[] and c.d > v.date_added
-      union
-      select v.cseq from object_versions v join referenced r on r.id = v.stix_id
-      where v.collection_id = ${collectionId} and r.d > v.date_added
-    ),
-    numbered as (select cseq, row_number() over (order by cseq) as n from moving)
-    update object_versions v set date_added = ${firstFreeTick}::int8 + (numbered.n - 1) * ${CLOCK_STEP_US}::int8
-    from numbered where v.collection_id = ${collectionId} and v.cseq = numbered.cseq`.execute(trx);
-  return Number(result.numAffectedRows ?? 0);
+  // One probe of the dep_refs GIN index per changed object (a whole-array overlap
+  // would be planned as a scan of the collection), and an equality join for closure.
+  const result = await sql<{ cseq: number }>`
+    select v.cseq from unnest(${changed.map((c) => c.candidate.stixId)}::text[], ${changed.map((c) => c.dateAdded)}::int8[]) as c(id, d)
+    cross join lateral (select w.cseq, w.date_added from object_versions w
+                        where w.collection_id = ${collectionId} and w.dep_refs @> array[c.id]) v
+    where c.d > v.date_added
+    union
+    select v.cseq from unnest(${[...closure.keys()]}::text[], ${[...closure.values()]}::int8[]) as r(id, d)
+    join object_versions v on v.collection_id = ${collectionId} and v.stix_id = r.id
+    where r.d > v.date_added
+    order by 1`.execute(trx);
+  const moving = result.rows.map((r) => Number(r.cseq));
+  if (moving.length === 0) return 0;
+  await sql`
+    update object_versions v set date_added = m.tick
+    from unnest(${moving}::int8[], ${moving.map((_, i) => firstFreeTick + i * CLOCK_STEP_US)}::int8[]) as m(cseq, tick)
+    where v.collection_id = ${collectionId} and v.cseq = m.cseq`.execute(trx);
+  return moving.length;
 }
 
 function entry(map: Map<string, { existing: ExistingRow[]; added: PendingRow[] }>, id: string) {

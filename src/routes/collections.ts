@@ -40,7 +40,7 @@ export async function collectionRoutes(app: FastifyInstance) {
   app.get('/:apiRoot/collections/', { ...collectionsSchema, onRequest: [app.requireCredentials, loadApiRoot] }, async (request) => {
     const principal = request.principal!;
     const collections = await Promise.all(
-      (await listCollections(db, request.apiRoot.id, principal)).map(async (c) => (await withView(db, c, principal, request)).collection),
+      (await listCollections(db, request.apiRoot.id, principal)).map((c) => withView(db, c, principal, request)),
     );
     return JSON.stringify(
       collections.length > 0 ? { collections: collections.map((c) => collectionResource(c, viewProperty(c))) } : {},
@@ -61,7 +61,7 @@ export async function collectionRoutes(app: FastifyInstance) {
         ok: { status: 200, description: 'The collection resource.', schema: 'collection' },
         errors: [400, 404],
       }),
-      onRequest: [app.requireCredentials, loadApiRoot, loadCollection('see')],
+      onRequest: [app.requireCredentials, loadCollection('see')],
     },
     async (request) => JSON.stringify(collectionResource(request.collection, viewProperty(request.collection))),
   );

@@ -1,9 +1,9 @@
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import type { Principal } from '../auth/authenticate.js';
-import { canSeeApiRoot, findApiRoot, findCollection, type ApiRoot, type CollectionAccess } from '../db/catalog.js';
+import { findCollectionContext, findVisibleApiRoot, type ApiRoot, type CollectionAccess, type CollectionContext } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
 import { badRequest, forbidden, notFound } from '../taxii/errors.js';
-import { resolveView, type ViewSubject } from '../views/reader-view.js';
+import { resolveView, viewFromState, type ViewSubject } from '../views/reader-view.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -30,8 +30,8 @@ export const PREVIEW_PROFILE_HEADER = 'x-taxii-hub-view-profile';
 
 export const loadApiRoot: onRequestHookHandler = async function (request) {
   const { apiRoot: id } = request.params as { apiRoot: string };
-  const root = await findApiRoot(this.taxii.db, id);
-  if (!root || !(await canSeeApiRoot(this.taxii.db, root.id, request.principal))) throw notFound(`The API root /${id}/`);
+  const root = await findVisibleApiRoot(this.taxii.db, id, request.principal);
+  if (!root) throw notFound(`The API root /${id}/`);
   request.apiRoot = root;
 };
 
@@ -55,29 +55,42 @@ async function previewSubject(db: Db, request: FastifyRequest): Promise<{ subjec
   return undefined;
 }
 
-/** The caller's view of a collection, applied to its rights (no view: no read). */
-export async function withView(db: Db, collection: CollectionAccess, principal: Principal, request?: FastifyRequest): Promise<{ collection: CollectionAccess; readerKey: string }> {
-  if (principal.isAdmin) {
-    const preview = request ? await previewSubject(db, request) : undefined;
-    if (!preview) return { collection, readerKey: principal.accountId };
-    const view = await resolveView(db, collection.id, preview.subject);
-    if (!view) throw badRequest('The previewed organisation has no maturity profile: it cannot read anything.');
-    return { collection: { ...collection, view }, readerKey: `${principal.accountId}|${preview.key}` };
-  }
-  const view = await resolveView(db, collection.id, { organisationId: principal.organisationId });
-  return {
-    collection: view ? { ...collection, view } : { ...collection, canRead: false },
-    readerKey: principal.accountId,
-  };
+/** Whose view a request reads through: the caller's organisation, an operator's preview, or none (operators). */
+async function viewSubjectOf(db: Db, principal: Principal, request?: FastifyRequest): Promise<{ subject?: ViewSubject; readerKey: string }> {
+  if (!principal.isAdmin) return { subject: { organisationId: principal.organisationId }, readerKey: principal.accountId };
+  const preview = request ? await previewSubject(db, request) : undefined;
+  return preview ? { subject: preview.subject, readerKey: `${principal.accountId}|${preview.key}` } : { readerKey: principal.accountId };
 }
 
+/** Applies the view to the caller's rights: no view, no read (fail closed). */
+async function applyView(db: Db, context: CollectionContext, previewing: boolean): Promise<CollectionAccess> {
+  if (!context.viewState) return context.collection;
+  const view = await viewFromState(db, context.collection.id, context.viewState);
+  if (view) return { ...context.collection, view };
+  if (previewing) throw badRequest('The previewed organisation has no maturity profile: it cannot read anything.');
+  return { ...context.collection, canRead: false };
+}
+
+/** The caller's view of a listed collection (Get Collections), one query per collection. */
+export async function withView(db: Db, collection: CollectionAccess, principal: Principal, request?: FastifyRequest): Promise<CollectionAccess> {
+  const { subject } = await viewSubjectOf(db, principal, request);
+  if (!subject) return collection;
+  const view = await resolveView(db, collection.id, subject);
+  return view ? { ...collection, view } : { ...collection, canRead: principal.isAdmin ? collection.canRead : false };
+}
+
+/**
+ * Resolves the API root, the collection, the caller's rights and view in one
+ * query, then applies the rules of the endpoint's need.
+ */
 export function loadCollection(need: Need): onRequestHookHandler {
   return async function (request: FastifyRequest) {
-    const { collectionId } = request.params as { collectionId: string };
+    const { apiRoot, collectionId } = request.params as { apiRoot: string; collectionId: string };
     const principal = request.principal!;
-    const found = await findCollection(this.taxii.db, request.apiRoot.id, collectionId, principal);
-    if (!found) throw notFound(`The collection ${collectionId}`);
-    const { collection, readerKey } = need === 'write' ? { collection: found, readerKey: principal.accountId } : await withView(this.taxii.db, found, principal, request);
+    const { subject, readerKey } = need === 'write' ? { subject: undefined, readerKey: principal.accountId } : await viewSubjectOf(this.taxii.db, principal, request);
+    const context = await findCollectionContext(this.taxii.db, apiRoot, collectionId, principal, subject);
+    if (!context) throw notFound(`The collection ${collectionId}`);
+    const collection = await applyView(this.taxii.db, context, principal.isAdmin && subject !== undefined);
     if (need === 'read' && !collection.canRead) throw forbidden('This account may not read objects of this collection.');
     if (need === 'write' && !collection.canWrite) throw forbidden('This account may not add objects to this collection.');
     if (need === 'delete') {
@@ -86,6 +99,7 @@ export function loadCollection(need: Need): onRequestHookHandler {
         throw forbidden('Deleting objects needs both read and write access to this collection.');
       }
     }
+    request.apiRoot = context.apiRoot;
     request.collection = collection;
     request.readerKey = readerKey;
   };

@@ -6,7 +6,7 @@ import { badRequest, payloadTooLarge, unsupportedMediaType } from '../taxii/erro
 import { classifyContentType, type PostBodyKind } from '../taxii/media-types.js';
 import { parseReadQuery, type Endpoint } from '../taxii/query.js';
 import { statusResource } from '../taxii/resources.js';
-import { loadApiRoot, loadCollection } from './context.js';
+import { loadCollection } from './context.js';
 import { methodNotAllowed } from './method-not-allowed.js';
 import { taxiiRoute, type TaxiiOperation } from './taxii-schemas.js';
 
@@ -73,7 +73,7 @@ export async function objectRoutes(app: FastifyInstance) {
     };
 
   const base = '/:apiRoot/collections/:collectionId';
-  const readHooks = [app.requireCredentials, loadApiRoot, loadCollection('read')];
+  const readHooks = [app.requireCredentials, loadCollection('read')];
 
   const readSchema = (op: Pick<TaxiiOperation, 'operationId' | 'summary' | 'description' | 'params' | 'query' | 'ok'>) =>
     taxiiRoute({ ...op, tag: 'Objects', preview: true, errors: [400, 403, 404] });
@@ -107,7 +107,7 @@ export async function objectRoutes(app: FastifyInstance) {
         ok: { status: 202, description: 'The status resource of the request.', schema: 'status' },
         errors: [400, 403, 404, 413, 415, 422],
       }),
-      onRequest: [app.requireCredentials, loadApiRoot, loadCollection('write')],
+      onRequest: [app.requireCredentials, loadCollection('write')],
       bodyLimit: 1024 * 1024 * 1024,
     },
     async (request, reply) => {
@@ -155,7 +155,7 @@ export async function objectRoutes(app: FastifyInstance) {
         ok: { status: 200, description: 'Deleted (an empty body).' },
         errors: [400, 403, 404],
       }),
-      onRequest: [app.requireCredentials, loadApiRoot, loadCollection('delete')],
+      onRequest: [app.requireCredentials, loadCollection('delete')],
     },
     async (request, reply) => {
       const { objectId } = request.params as { objectId: string };
