@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
+import { analyzeIfStale } from './db/maintenance.js';
 import { purgeStatuses } from './db/status-store.js';
 import { ensureDefaultProfiles } from './db/view-policies.js';
 import { syncViewIndexes } from './views/view-index.js';
@@ -35,6 +36,10 @@ async function main(): Promise<void> {
     purgeStatuses(database.db, config.statusRetentionHours).catch((err: unknown) => app.log.warn({ err }, 'status purge failed'));
   }, 60 * 60 * 1000);
   purge.unref();
+  const analyze = setInterval(() => {
+    analyzeIfStale(database.db).catch((err: unknown) => app.log.warn({ err }, 'analyze failed'));
+  }, 30 * 1000);
+  analyze.unref();
 
   let closing = false;
   const shutdown = async (signal: string) => {
@@ -42,6 +47,7 @@ async function main(): Promise<void> {
     closing = true;
     app.log.info({ signal }, 'shutting down');
     clearInterval(purge);
+    clearInterval(analyze);
     await app.close();
     await database.close();
     process.exit(0);

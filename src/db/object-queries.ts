@@ -1,8 +1,8 @@
-import { sql, type RawBuilder } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import type { CursorPosition } from '../taxii/cursor.js';
 import type { Filters } from '../taxii/query.js';
 import type { RowBound } from '../views/view-index.js';
-import type { ViewSql } from '../views/view-sql.js';
+import { viewParamsRelation, viewParamValues, type CompiledView, type ViewParams } from '../views/view-sql.js';
 import type { Db } from './database.js';
 import { PREPARE_MARK } from './prepared-pool.js';
 
@@ -19,7 +19,10 @@ import { PREPARE_MARK } from './prepared-pool.js';
  *   collection clock, so the values are distinct and later than anything the
  *   reader saw under the old policy: rule 8);
  * - for versions whose visibility involves a grant G: the same rule with G.
- * The query is then three ordered segments merged by (view date, cseq).
+ * The query is then up to three ordered segments merged by (view date, cseq).
+ *
+ * The SQL is assembled as text around the view's cached predicates (see
+ * views/view-sql.ts), so the same request shape is the same prepared statement.
  */
 export interface GrantEvent {
   stixId: string;
@@ -27,12 +30,13 @@ export interface GrantEvent {
 }
 
 export interface ReaderView {
-  sql: ViewSql;
+  compiled: CompiledView;
+  params: ViewParams;
   /** Row-local bound of the reader's profile, matching a partial index (views/view-index.ts). */
   bound?: RowBound;
   /** The reader's latest policy event on this collection (µs), 0 if none. */
   epochUs: number;
-  /** The end of the block reserved after it: positions past it need not look before the event. */
+  /** The end of the block reserved after it. */
   epochBlockEndUs: number;
   grants: GrantEvent[];
   /** Closure references of granted objects (they become visible with the grant). */
@@ -69,8 +73,14 @@ export interface VersionRow extends PageRow {
   version: string;
 }
 
-type Sql = RawBuilder<unknown>;
-const V = sql.ref('v');
+/** SQL text with positional parameters, built in a fixed order so equal shapes give equal text. */
+class Statement {
+  readonly values: unknown[] = [];
+  param(value: unknown, cast: string): string {
+    this.values.push(value);
+    return `$${this.values.length}::${cast}`;
+  }
+}
 
 /**
  * Version selection (TAXII §3.4.1 and §3.4.2). Without match[spec_version]
@@ -78,29 +88,28 @@ const V = sql.ref('v');
  * flags answer first/last directly. With it, first/last are found among the
  * versions of the requested spec versions.
  */
-export function versionPredicate(filters: Filters, alias = 'v'): Sql {
-  const v = sql.ref(alias);
+function versionPredicate(s: Statement, filters: Filters, v: string): string {
   const selection = filters.versions ?? { all: false, first: false, last: true, keys: [] };
   const spec = filters.specVersions;
   if (spec === undefined) {
-    if (selection.all) return sql`${v}.in_max_spec`;
-    const parts: Sql[] = [];
-    if (selection.last) parts.push(sql`${v}.is_latest`);
-    if (selection.first) parts.push(sql`${v}.is_first`);
-    if (selection.keys.length > 0) parts.push(sql`(${v}.in_max_spec and ${v}.version_key = any(${selection.keys}::text[]))`);
-    return sql`(${sql.join(parts, sql` or `)})`;
+    if (selection.all) return `${v}.in_max_spec`;
+    const parts: string[] = [];
+    if (selection.last) parts.push(`${v}.is_latest`);
+    if (selection.first) parts.push(`${v}.is_first`);
+    if (selection.keys.length > 0) parts.push(`(${v}.in_max_spec and ${v}.version_key = any(${s.param(selection.keys, 'text[]')}))`);
+    return `(${parts.join(' or ')})`;
   }
-  const inSpec = sql`${v}.spec_version = any(${spec}::text[])`;
+  const specParam = s.param(spec, 'text[]');
+  const inSpec = `${v}.spec_version = any(${specParam})`;
   if (selection.all) return inSpec;
-  const extreme = (fn: 'max' | 'min') => sql`${v}.version_key = (
-      select ${sql.raw(fn)}(w.version_key) from object_versions w
-      where w.collection_id = ${v}.collection_id and w.stix_id = ${v}.stix_id
-        and w.spec_version = any(${spec}::text[]))`;
-  const parts: Sql[] = [];
+  const extreme = (fn: 'max' | 'min') => `${v}.version_key = (
+      select ${fn}(w.version_key) from object_versions w
+      where w.collection_id = ${v}.collection_id and w.stix_id = ${v}.stix_id and w.spec_version = any(${specParam}))`;
+  const parts: string[] = [];
   if (selection.last) parts.push(extreme('max'));
   if (selection.first) parts.push(extreme('min'));
-  if (selection.keys.length > 0) parts.push(sql`${v}.version_key = any(${selection.keys}::text[])`);
-  return sql`(${inSpec} and (${sql.join(parts, sql` or `)}))`;
+  if (selection.keys.length > 0) parts.push(`${v}.version_key = any(${s.param(selection.keys, 'text[]')})`);
+  return `(${inSpec} and (${parts.join(' or ')}))`;
 }
 
 /** Whether only latest versions can match (then the view needs no per-row version test). */
@@ -109,84 +118,114 @@ function onlyLatest(filters: Filters): boolean {
   return filters.specVersions === undefined && (s === undefined || (s.last && !s.first && !s.all && s.keys.length === 0));
 }
 
-function matchConditions(q: PageQuery, versions: Sql): Sql[] {
-  const conditions: Sql[] = [sql`${V}.collection_id = ${q.collectionId}`, versions];
-  if (q.objectId !== undefined) conditions.push(sql`${V}.stix_id = ${q.objectId}`);
-  if (q.filters.ids) conditions.push(sql`${V}.stix_id = any(${q.filters.ids}::text[])`);
-  if (q.filters.types) conditions.push(sql`${V}.stix_type = any(${q.filters.types}::text[])`);
-  if (q.view) conditions.push(onlyLatest(q.filters) ? q.view.sql.objectVisible(V) : q.view.sql.versionVisible(V));
-  return conditions;
+/** Conditions every segment shares: collection, filters, versions, the view. */
+function matchConditions(s: Statement, q: PageQuery): string {
+  const conditions = [
+    q.view ? 'v.collection_id = p.collection_id' : `v.collection_id = ${s.param(q.collectionId, 'uuid')}`,
+    versionPredicate(s, q.filters, 'v'),
+  ];
+  if (q.objectId !== undefined) conditions.push(`v.stix_id = ${s.param(q.objectId, 'text')}`);
+  if (q.filters.ids) conditions.push(`v.stix_id = any(${s.param(q.filters.ids, 'text[]')})`);
+  // One type as an equality, so the (collection, type, date) index can serve the order.
+  if (q.filters.types) {
+    conditions.push(q.filters.types.length === 1 ? `v.stix_type = ${s.param(q.filters.types[0], 'text')}` : `v.stix_type = any(${s.param(q.filters.types, 'text[]')})`);
+  }
+  if (q.view) conditions.push(onlyLatest(q.filters) ? q.view.compiled.objectVisible('v') : q.view.compiled.versionVisible('v'));
+  return conditions.join(' and ');
 }
 
-async function selectPage<Row extends PageRow>(db: Db, q: PageQuery, columns: Sql, versions: Sql): Promise<Row[]> {
-  const where = sql.join(matchConditions(q, versions), sql` and `);
-  if (!q.view) {
-    const position = q.after ? sql`and (${V}.date_added, ${V}.cseq) > (${q.after.date}::int8, ${q.after.seq}::int8)` : sql``;
-    const result = await sql<Row>`${sql.raw(PREPARE_MARK)}
-      select ${V}.cseq, ${V}.date_added, ${columns} from object_versions ${V}
-      where ${where} ${position}
-      order by ${V}.date_added, ${V}.cseq limit ${q.limit}`.execute(db);
-    return result.rows;
-  }
-  const { epochUs: E, grants, grantClosure } = q.view;
-  const grantIds = grants.map((g) => g.stixId);
-  const grantAffected = grants.length > 0
-    ? sql`(${V}.stix_id = any(${grantIds}::text[]) or coalesce(${V}.dep_refs && ${grantIds}::text[], false)
-           or ${V}.stix_id = any(${grantClosure}::text[]))`
-    : undefined;
-  const notGranted = grantAffected ? sql`and not ${grantAffected}` : sql``;
-  // Written exactly as the partial index's predicate, so the planner can use it.
-  // It holds latest versions only, so it serves only queries that select latest versions.
-  const bound = q.view.bound && onlyLatest(q.filters) ? sql`and ${sql.raw(q.view.bound.text)}` : sql``;
-  const pos = q.after;
-  const segments: Sql[] = [];
-
-  // Positions past the reserved block (a poller that is up to date) skip the tier.
-  if (E > 0 && !(pos && pos.date >= q.view.epochBlockEndUs)) {
-    // Versions from before the reader's last policy event, at E + cseq µs, in cseq order.
-    const fromSeq = pos && pos.date >= E ? sql`and ${V}.cseq > ${pos.date - E}::int8` : sql``;
-    segments.push(sql`(select ${V}.cseq, ${E}::int8 + ${V}.cseq as date_added, ${columns} from object_versions ${V}
-      where ${where} and ${V}.date_added <= ${E}::int8 ${notGranted} ${bound} ${fromSeq}
-      order by ${V}.cseq limit ${q.limit})`);
-  }
-  const afterPos = pos ? sql`and (${V}.date_added, ${V}.cseq) > (${pos.date}::int8, ${pos.seq}::int8)` : sql``;
-  segments.push(sql`(select ${V}.cseq, ${V}.date_added, ${columns} from object_versions ${V}
-    where ${where} and ${V}.date_added > ${E}::int8 ${notGranted} ${bound} ${afterPos}
-    order by ${V}.date_added, ${V}.cseq limit ${q.limit})`);
-  if (grantAffected) {
-    const grantUs = sql`(select max(g.us) from unnest(${grantIds}::text[], ${grants.map((g) => g.grantedUs)}::int8[]) as g(id, us)
-      where g.id = ${V}.stix_id or g.id = any(coalesce(${V}.dep_refs, '{}'::text[])) or ${V}.stix_id = any(${grantClosure}::text[]))`;
-    const tier = (t: Sql) => sql`(case when ${V}.date_added <= ${t} then ${t} + ${V}.cseq else ${V}.date_added end)`;
-    const viewDate = sql`greatest(${tier(sql`${E}::int8`)}, ${tier(grantUs)})`;
-    const afterGrantPos = pos ? sql`where (g.date_added, g.cseq) > (${pos.date}::int8, ${pos.seq}::int8)` : sql``;
-    segments.push(sql`(select * from (select ${V}.cseq, ${viewDate} as date_added, ${columns} from object_versions ${V}
-      where ${where} and ${grantAffected}) g ${afterGrantPos}
-      order by g.date_added, g.cseq limit ${q.limit})`);
-  }
-  const union = segments.length === 1 ? segments[0]! : sql.join(segments, sql` union all `);
-  const result = await sql<Row>`${sql.raw(PREPARE_MARK)} select * from (${union}) page order by page.date_added, page.cseq limit ${q.limit}`.execute(db);
+async function run<Row>(db: Db, s: Statement, text: string): Promise<Row[]> {
+  const result = await db.executeQuery<Row>(CompiledQuery.raw(`${PREPARE_MARK} ${text}`, s.values));
   return result.rows;
 }
 
+async function selectPage<Row extends PageRow>(db: Db, q: PageQuery, columns: string): Promise<Row[]> {
+  const s = new Statement();
+  if (!q.view) {
+    const where = matchConditions(s, q);
+    const position = q.after ? `and (v.date_added, v.cseq) > (${s.param(q.after.date, 'int8')}, ${s.param(q.after.seq, 'int8')})` : '';
+    const limit = s.param(q.limit, 'int8');
+    return run<Row>(db, s, `select v.cseq, v.date_added, ${columns} from object_versions v
+      where ${where} ${position} order by v.date_added, v.cseq limit ${limit}`);
+  }
+  // $1..$6: the view's per-request values, read through the relation p.
+  s.values.push(...viewParamValues(q.view.params));
+  const from = `from object_versions v cross join ${viewParamsRelation(1)}`;
+  const where = matchConditions(s, q);
+  const { epochUs: E, grants, grantClosure } = q.view;
+  const epoch = s.param(E, 'int8');
+  const limit = s.param(q.limit, 'int8');
+  const grantIds = grants.length > 0 ? s.param(grants.map((g) => g.stixId), 'text[]') : '';
+  const grantAffected = grants.length > 0
+    ? `(v.stix_id = any(${grantIds}) or coalesce(v.dep_refs && ${grantIds}, false) or v.stix_id = any(${s.param(grantClosure, 'text[]')}))`
+    : undefined;
+  const notGranted = grantAffected ? `and not ${grantAffected}` : '';
+  // Written exactly as the partial index's predicate, so the planner can use it; the
+  // index holds latest versions only, so it serves only queries that select those.
+  const bound = q.view.bound && onlyLatest(q.filters) ? `and ${q.view.bound.text}` : '';
+  const pos = q.after;
+  const segments: string[] = [];
+
+  // The tier of versions stored before the reader's last policy event, at E + cseq µs,
+  // in cseq order. It is empty when nothing was stored before the event, and behind a
+  // poller whose position is past the block.
+  if (E > 0 && q.view.epochBlockEndUs > E && !(pos && pos.date >= q.view.epochBlockEndUs)) {
+    const fromSeq = pos && pos.date >= E ? `and v.cseq > ${s.param(pos.date - E, 'int8')}` : '';
+    segments.push(`(select v.cseq, ${epoch} + v.cseq as date_added, ${columns} ${from}
+      where ${where} and v.date_added <= ${epoch} ${notGranted} ${bound} ${fromSeq}
+      order by v.cseq limit ${limit})`);
+  }
+  const afterPos = pos ? `and (v.date_added, v.cseq) > (${s.param(pos.date, 'int8')}, ${s.param(pos.seq, 'int8')})` : '';
+  segments.push(`(select v.cseq, v.date_added, ${columns} ${from}
+    where ${where} and v.date_added > ${epoch} ${notGranted} ${bound} ${afterPos}
+    order by v.date_added, v.cseq limit ${limit})`);
+  if (grantAffected) {
+    const grantUs = `(select max(g.us) from unnest(${grantIds}, ${s.param(grants.map((g) => g.grantedUs), 'int8[]')}) as g(id, us)
+      where g.id = v.stix_id or g.id = any(coalesce(v.dep_refs, '{}'::text[])) or v.stix_id = any(${s.param(grantClosure, 'text[]')}))`;
+    const tier = (t: string) => `(case when v.date_added <= ${t} then ${t} + v.cseq else v.date_added end)`;
+    const viewDate = `greatest(${tier(epoch)}, ${tier(grantUs)})`;
+    const afterGrantPos = pos ? `where (g.date_added, g.cseq) > (${s.param(pos.date, 'int8')}, ${s.param(pos.seq, 'int8')})` : '';
+    segments.push(`(select * from (select v.cseq, ${viewDate} as date_added, ${columns} ${from}
+      where ${where} and ${grantAffected}) g ${afterGrantPos}
+      order by g.date_added, g.cseq limit ${limit})`);
+  }
+  if (segments.length === 1) return run<Row>(db, s, segments[0]!.slice(1, -1));
+  return run<Row>(db, s, `select * from (${segments.join(' union all ')}) page order by page.date_added, page.cseq limit ${limit}`);
+}
+
 export function selectObjects(db: Db, q: PageQuery): Promise<ObjectRow[]> {
-  return selectPage<ObjectRow>(db, q, sql`${V}.body`, versionPredicate(q.filters));
+  return selectPage<ObjectRow>(db, q, 'v.body');
 }
 
 export function selectManifest(db: Db, q: PageQuery): Promise<ManifestRow[]> {
-  return selectPage<ManifestRow>(db, q, sql`${V}.stix_id, ${V}.version, ${V}.spec_version`, versionPredicate(q.filters));
+  return selectPage<ManifestRow>(db, q, 'v.stix_id, v.version, v.spec_version');
 }
 
 /** All versions of one object (Get Object Versions, TAXII §5.8): only match[spec_version] narrows them. */
 export function selectVersions(db: Db, q: PageQuery): Promise<VersionRow[]> {
   const filters: Filters = { versions: { all: true, first: false, last: false, keys: [] } };
   if (q.filters.specVersions) filters.specVersions = q.filters.specVersions;
-  return selectPage<VersionRow>(db, { ...q, filters }, sql`${V}.version`, versionPredicate(filters));
+  return selectPage<VersionRow>(db, { ...q, filters }, 'v.version');
 }
 
 /** Whether an object exists for this reader: stored at all, or visible through its view (rule 1). */
 export async function objectExists(db: Db, collectionId: string, objectId: string, view?: ReaderView): Promise<boolean> {
-  const visible = view ? sql`and ${V}.is_latest and ${view.sql.objectVisible(V)}` : sql``;
-  const result = await sql`${sql.raw(PREPARE_MARK)} select 1 from object_versions ${V}
-    where ${V}.collection_id = ${collectionId} and ${V}.stix_id = ${objectId} ${visible} limit 1`.execute(db);
-  return result.rows.length > 0;
+  const s = new Statement();
+  if (view) {
+    s.values.push(...viewParamValues(view.params));
+    const id = s.param(objectId, 'text');
+    const rows = await run(db, s, `select 1 from object_versions v cross join ${viewParamsRelation(1)}
+      where v.collection_id = p.collection_id and v.stix_id = ${id} and v.is_latest and ${view.compiled.objectVisible('v')} limit 1`);
+    return rows.length > 0;
+  }
+  const rows = await run(db, s, `select 1 from object_versions v
+    where v.collection_id = ${s.param(collectionId, 'uuid')} and v.stix_id = ${s.param(objectId, 'text')} limit 1`);
+  return rows.length > 0;
+}
+
+/** Whether a version matches these filters, as SQL over alias `v` (DELETE's selection). */
+export function versionPredicateSql(filters: Filters): { text: string; values: unknown[] } {
+  const s = new Statement();
+  const text = versionPredicate(s, filters, 'v');
+  return { text, values: s.values };
 }

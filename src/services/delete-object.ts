@@ -1,7 +1,7 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { CollectionAccess } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
-import { objectExists, versionPredicate } from '../db/object-queries.js';
+import { objectExists, versionPredicateSql } from '../db/object-queries.js';
 import { afterDelete } from '../db/object-store.js';
 import { notFound } from '../taxii/errors.js';
 import type { Filters } from '../taxii/query.js';
@@ -30,11 +30,14 @@ export async function deleteObject(db: Db, collection: CollectionAccess, objectI
     const selection: Filters =
       filters.versions === undefined ? { ...filters, versions: { all: true, first: false, last: false, keys: [] } } : filters;
     // "all" without a spec filter means every version of every spec version.
-    const predicate =
-      filters.versions === undefined && filters.specVersions === undefined ? sql`true` : versionPredicate(selection);
-    const result = await sql`
-      delete from object_versions v
-      where v.collection_id = ${collection.id} and v.stix_id = ${objectId} and ${predicate}`.execute(trx);
+    const predicate = filters.versions === undefined && filters.specVersions === undefined ? { text: 'true', values: [] } : versionPredicateSql(selection);
+    const n = predicate.values.length;
+    const result = await trx.executeQuery(
+      CompiledQuery.raw(
+        `delete from object_versions v where v.collection_id = $${n + 1}::uuid and v.stix_id = $${n + 2}::text and ${predicate.text}`,
+        [...predicate.values, collection.id, objectId],
+      ),
+    );
     await afterDelete(trx, collection.id, objectId);
     return Number(result.numAffectedRows ?? 0);
   });

@@ -4,7 +4,7 @@ import type { GrantEvent, ReaderView } from '../db/object-queries.js';
 import { parsePolicy } from '../db/view-policies.js';
 import { intersectPolicies, type Policy } from './policy.js';
 import { rowBound, type RowBound } from './view-index.js';
-import { ViewSql } from './view-sql.js';
+import { compileView } from './view-sql.js';
 
 /**
  * The view a reader gets of a collection (maturity-design "Effective policy
@@ -115,17 +115,21 @@ export async function viewFromState(db: Db, collectionId: string, row: ViewRow, 
   const rawGrants = typeof row.grants === 'string' ? (JSON.parse(row.grants) as [string, number][]) : (row.grants ?? []);
   const grants: GrantEvent[] = rawGrants.map(([stixId, grantedUs]) => ({ stixId, grantedUs: Number(grantedUs) }));
   const grantClosure = grants.length > 0 ? await closureOf(db, collectionId, grants.map((g) => g.stixId)) : [];
-  const viewSql = new ViewSql(policy, {
+  const key = descriptor.pinned
+    ? `${row.profile_id}@${row.revision}|${descriptor.pinned.profile}@${descriptor.pinned.revision}`
+    : `${row.profile_id}@${row.revision}`;
+  const compiled = compileView(key, policy);
+  const params = {
     collectionId,
     defaultTlp: row.default_tlp,
     defaultConfidence: row.default_confidence,
     grantedIds: grants.map((g) => g.stixId),
     creatorConfidence: typeof row.creator_confidence === 'string' ? JSON.parse(row.creator_confidence) : (row.creator_confidence ?? {}),
     nowUs,
-  });
+  };
   return {
     descriptor,
-    view: { sql: viewSql, ...(bound ? { bound } : {}), epochUs: Number(row.epoch_us ?? 0), epochBlockEndUs: Number(row.block_end_us ?? 0), grants, grantClosure },
+    view: { compiled, params, ...(bound ? { bound } : {}), epochUs: Number(row.epoch_us ?? 0), epochBlockEndUs: Number(row.block_end_us ?? 0), grants, grantClosure },
   };
 }
 

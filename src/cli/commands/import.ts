@@ -7,6 +7,7 @@ import { createStixValidator } from '../../stix/validate.js';
 import { integer, resolveCollection } from '../args.js';
 import { ExitCode, type CliContext } from '../context.js';
 import { plural, record, table } from '../format.js';
+import { analyzeIfStale } from '../../db/maintenance.js';
 import { ingestBatch, type IngestDeps } from '../ingest.js';
 import { JsonPositionError } from '../json-scan.js';
 import { counts, createProgress, type ProgressState } from '../progress.js';
@@ -210,6 +211,8 @@ export function importCommand(program: Command, ctx: CliContext): void {
       } finally {
         progress.stop();
       }
+      // Fresh statistics for the planner after a bulk load (when autoanalyze is off).
+      await analyzeIfStale(db);
 
       const report: ImportReport = {
         collection: collection.id,

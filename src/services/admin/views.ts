@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import { selectObjects, type ReaderView } from '../../db/object-queries.js';
 import {
@@ -17,6 +17,7 @@ import { badRequest, conflict, notFound } from '../../taxii/errors.js';
 import { PolicyError } from '../../views/policy-validation.js';
 import { resolveView, type ViewSubject } from '../../views/reader-view.js';
 import { syncViewIndexes } from '../../views/view-index.js';
+import { viewParamsRelation, viewParamValues } from '../../views/view-sql.js';
 import { audit, type Actor } from './audit.js';
 import { findOrganisation, getCollection } from './catalog.js';
 
@@ -195,12 +196,15 @@ export async function previewView(db: Db, collectionId: string, subject: { organ
 }
 
 async function countVisible(db: Db, collectionId: string, view: ReaderView) {
-  const v = sql.ref('v');
-  const rows = await sql<{ stix_type: string; tlp: number; n: number }>`
-    select ${v}.stix_type, coalesce(${v}.tlp, c.default_tlp) as tlp, count(*)::int8 as n
-    from object_versions ${v} join collections c on c.id = ${v}.collection_id
-    where ${v}.collection_id = ${collectionId} and ${v}.is_latest and ${view.sql.objectVisible(v)}
-    group by 1, 2`.execute(db);
+  const rows = await db.executeQuery<{ stix_type: string; tlp: number; n: number }>(
+    CompiledQuery.raw(
+      `select v.stix_type, coalesce(v.tlp, p.default_tlp) as tlp, count(*)::int8 as n
+       from object_versions v cross join ${viewParamsRelation(1)}
+       where v.collection_id = p.collection_id and v.is_latest and ${view.compiled.objectVisible('v')}
+       group by 1, 2`,
+      viewParamValues(view.params),
+    ),
+  );
   const byType: Record<string, number> = {};
   const byTlp: Record<string, number> = {};
   let total = 0;
