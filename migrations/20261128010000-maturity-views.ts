@@ -25,13 +25,24 @@ const statements = [
      add column dep_refs text[],              -- what the version's visibility depends on (rule 5)
      add column closure_refs text[]           -- created_by_ref, marking refs, extension definitions (rule 5 closure)
   `,
-  // Rows whose visibility depends on an object, found when that object changes.
-  `create index object_versions_dep_refs on object_versions using gin (dep_refs)`,
-  `create index object_versions_closure_refs on object_versions using gin (closure_refs) where is_latest`,
-  // The latest version of an object by id (graph checks).
-  `create index object_versions_latest_by_id on object_versions (collection_id, stix_id) where is_latest`,
-  // Reads of a view epoch's tier go in cseq order (see src/views/view-query.ts).
-  `create index object_versions_latest_by_cseq on object_versions (collection_id, cseq) where is_latest`,
+  // The references of each version, reversed: which versions depend on an object
+  // (kind 'd': endpoints, sighting refs, container refs) or carry it as closure (kind
+  // 'c': creator, markings, extension definitions). Equality lookups on a btree, which
+  // planners choose even before a table has statistics (an array index may lose to a
+  // scan of the collection then).
+  `create table object_refs (
+     collection_id uuid not null,
+     ref text not null,
+     kind "char" not null check (kind in ('d', 'c')),
+     cseq bigint not null,
+     primary key (collection_id, ref, kind, cseq),
+     -- No foreign key to the version: a check per reference doubled the cost of
+     -- ingest. Deleting versions deletes their references (object-store.ts).
+     foreign key (collection_id) references collections (id) on delete cascade
+   )`,
+  // (The latest version of an object by id is found through the unique
+  // (collection_id, stix_id, version_key) index; a view's tier is read in cseq order
+  // through the primary key. Fewer indexes keep ingest fast.)
 
   `alter table collections
      add column default_tlp smallint not null default 2 check (default_tlp between 0 and 4),
@@ -115,10 +126,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     'drop table maturity_profiles',
     'drop function taxii_observables_allowed',
     'alter table collections drop column default_tlp, drop column default_confidence, drop column pinned_profile_id',
-    'drop index object_versions_latest_by_cseq',
-    'drop index object_versions_latest_by_id',
-    'drop index object_versions_closure_refs',
-    'drop index object_versions_dep_refs',
+    'drop table object_refs',
     `alter table object_versions drop column tlp, drop column confidence, drop column revoked, drop column valid_until,
        drop column created_by_ref, drop column pattern_type, drop column pattern_class, drop column observable_paths,
        drop column indicator_types, drop column relationship_type, drop column source_ref, drop column target_ref,

@@ -19,3 +19,31 @@ export async function analyzeIfStale(db: Db): Promise<boolean> {
   await sql`analyze object_versions`.execute(db);
   return true;
 }
+
+interface Keeper {
+  running: boolean;
+  lastCheck: number;
+}
+
+const keepers = new WeakMap<Db, Keeper>();
+const MIN_INTERVAL_MS = 2000;
+
+/**
+ * Called after writes: checks (in the background, at most every two seconds,
+ * one check at a time per database handle) whether the statistics went stale,
+ * so that a collection growing from nothing gets good plans early on.
+ */
+export function analyzeSoon(db: Db, onError: (error: unknown) => void = () => {}): void {
+  let keeper = keepers.get(db);
+  if (!keeper) keepers.set(db, (keeper = { running: false, lastCheck: 0 }));
+  const now = Date.now();
+  if (keeper.running || now - keeper.lastCheck < MIN_INTERVAL_MS) return;
+  keeper.running = true;
+  keeper.lastCheck = now;
+  const k = keeper;
+  analyzeIfStale(db)
+    .catch(onError)
+    .finally(() => {
+      k.running = false;
+    });
+}

@@ -157,7 +157,8 @@ async function selectPage<Row extends PageRow>(db: Db, q: PageQuery, columns: st
   const limit = s.param(q.limit, 'int8');
   const grantIds = grants.length > 0 ? s.param(grants.map((g) => g.stixId), 'text[]') : '';
   const grantAffected = grants.length > 0
-    ? `(v.stix_id = any(${grantIds}) or coalesce(v.dep_refs && ${grantIds}, false) or v.stix_id = any(${s.param(grantClosure, 'text[]')}))`
+    ? `(v.stix_id = any(${grantIds}) or v.stix_id = any(${s.param(grantClosure, 'text[]')}) or v.cseq in (
+        select gr.cseq from object_refs gr where gr.collection_id = p.collection_id and gr.ref = any(${grantIds}) and gr.kind = 'd'))`
     : undefined;
   const notGranted = grantAffected ? `and not ${grantAffected}` : '';
   // Written exactly as the partial index's predicate, so the planner can use it; the

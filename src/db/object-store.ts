@@ -97,13 +97,17 @@ export async function storeVersions(trx: Trx, collectionId: string, batch: reado
   return outcomes;
 }
 
-/** Objects referenced for closure by the new latest versions, with the date of the earliest referrer. */
+/**
+ * Objects referenced for closure by the new latest versions, with the date of
+ * their latest referrer: a closure object dated before any of its new
+ * referrers is re-added after them.
+ */
 function closureTargets(newLatest: PendingRow[]): Map<string, number> {
   const targets = new Map<string, number>();
   for (const row of newLatest) {
     for (const ref of row.candidate.analysis.closureRefs ?? []) {
       const seen = targets.get(ref);
-      if (seen === undefined || row.dateAdded < seen) targets.set(ref, row.dateAdded);
+      if (seen === undefined || row.dateAdded > seen) targets.set(ref, row.dateAdded);
     }
   }
   return targets;
@@ -126,12 +130,12 @@ async function reAddDependents(
   firstFreeTick: number,
 ): Promise<number> {
   if (changed.length === 0 && closure.size === 0) return 0;
-  // One probe of the dep_refs GIN index per changed object (a whole-array overlap
-  // would be planned as a scan of the collection), and an equality join for closure.
+  // Dependents through the reversed references (object_refs, kind 'd'); closure targets
+  // by their own id.
   const result = await sql<{ cseq: number }>`
     select v.cseq from unnest(${changed.map((c) => c.candidate.stixId)}::text[], ${changed.map((c) => c.dateAdded)}::int8[]) as c(id, d)
-    cross join lateral (select w.cseq, w.date_added from object_versions w
-                        where w.collection_id = ${collectionId} and w.dep_refs @> array[c.id]) v
+    join object_refs r on r.collection_id = ${collectionId} and r.ref = c.id and r.kind = 'd'
+    join object_versions v on v.collection_id = r.collection_id and v.cseq = r.cseq
     where c.d > v.date_added
     union
     select v.cseq from unnest(${[...closure.keys()]}::text[], ${[...closure.values()]}::int8[]) as r(id, d)
@@ -215,11 +219,21 @@ async function insertRows(
     });
     added.forEach((row, i) => flagsOfNew.set(row, flags[existing.length + i]!));
   }
-  const column = <T>(pick: (row: PendingRow) => T) => rows.map(pick);
-  const a = (row: PendingRow) => row.candidate.analysis;
-  // unnest() cannot return arrays of arrays, so list-valued columns travel as JSON text.
-  const list = (values: string[] | null) => (values === null ? null : JSON.stringify(values));
-  const asArray = (column: string) => sql.raw(`case when r.${column} is null then null else array(select json_array_elements_text(r.${column}::json)) end`);
+  // One JSON parameter for the whole batch: JSON.stringify and PostgreSQL's JSON parser
+  // are much cheaper than escaping a dozen array literals of the same data.
+  const records = rows.map((r) => {
+    const a = r.candidate.analysis;
+    const flags = flagsOfNew.get(r)!;
+    return {
+      cseq: r.cseq, stix_id: r.candidate.stixId, stix_type: r.candidate.stixType, spec_version: r.specVersion,
+      version: r.version, version_key: r.versionKey, date_added: r.dateAdded,
+      in_max_spec: flags.inMaxSpec, is_latest: flags.isLatest, is_first: flags.isFirst, body: r.candidate.body,
+      tlp: a.tlp, confidence: a.confidence, revoked: a.revoked, valid_until: a.validUntil, created_by_ref: a.createdByRef,
+      pattern_type: a.patternType, pattern_class: a.patternClass, observable_paths: a.observablePaths,
+      indicator_types: a.indicatorTypes, relationship_type: a.relationshipType, source_ref: a.sourceRef,
+      target_ref: a.targetRef, dep_refs: a.depRefs, closure_refs: a.closureRefs,
+    };
+  });
   await sql`
     insert into object_versions
       (collection_id, cseq, stix_id, stix_type, spec_version, version, version_key,
@@ -229,28 +243,61 @@ async function insertRows(
     select ${collectionId}, r.cseq, r.stix_id, r.stix_type, r.spec_version, r.version, r.version_key,
            r.date_added, r.date_added, r.in_max_spec, r.is_latest, r.is_first, r.body,
            r.tlp, r.confidence, r.revoked, r.valid_until, r.created_by_ref, r.pattern_type, r.pattern_class,
-           ${asArray('observable_paths')}, ${asArray('indicator_types')}, r.relationship_type, r.source_ref, r.target_ref,
-           ${asArray('dep_refs')}, ${asArray('closure_refs')}
-    from unnest(
-      ${column((r) => r.cseq)}::int8[], ${column((r) => r.candidate.stixId)}::text[],
-      ${column((r) => r.candidate.stixType)}::text[], ${column((r) => r.specVersion)}::text[],
-      ${column((r) => r.version)}::text[], ${column((r) => r.versionKey)}::text[],
-      ${column((r) => r.dateAdded)}::int8[],
-      ${column((r) => flagsOfNew.get(r)!.inMaxSpec)}::bool[], ${column((r) => flagsOfNew.get(r)!.isLatest)}::bool[],
-      ${column((r) => flagsOfNew.get(r)!.isFirst)}::bool[], ${column((r) => r.candidate.body)}::text[],
-      ${column((r) => a(r).tlp)}::int2[], ${column((r) => a(r).confidence)}::int2[], ${column((r) => a(r).revoked)}::bool[],
-      ${column((r) => a(r).validUntil)}::int8[], ${column((r) => a(r).createdByRef)}::text[],
-      ${column((r) => a(r).patternType)}::text[], ${column((r) => a(r).patternClass)}::text[],
-      ${column((r) => list(a(r).observablePaths))}::text[], ${column((r) => list(a(r).indicatorTypes))}::text[],
-      ${column((r) => a(r).relationshipType)}::text[], ${column((r) => a(r).sourceRef)}::text[],
-      ${column((r) => a(r).targetRef)}::text[], ${column((r) => list(a(r).depRefs))}::text[],
-      ${column((r) => list(a(r).closureRefs))}::text[]
-    ) as r(cseq, stix_id, stix_type, spec_version, version, version_key, date_added,
-           in_max_spec, is_latest, is_first, body,
-           tlp, confidence, revoked, valid_until, created_by_ref, pattern_type, pattern_class,
-           observable_paths, indicator_types, relationship_type, source_ref, target_ref, dep_refs, closure_refs)`.execute(trx);
+           r.observable_paths, r.indicator_types, r.relationship_type, r.source_ref, r.target_ref, r.dep_refs, r.closure_refs
+    from json_to_recordset(${JSON.stringify(records)}::json) as r(
+      cseq int8, stix_id text, stix_type text, spec_version text, version text, version_key text, date_added int8,
+      in_max_spec bool, is_latest bool, is_first bool, body text,
+      tlp int2, confidence int2, revoked bool, valid_until int8, created_by_ref text, pattern_type text, pattern_class text,
+      observable_paths text[], indicator_types text[], relationship_type text, source_ref text, target_ref text,
+      dep_refs text[], closure_refs text[])`.execute(trx);
+  await insertRefs(trx, collectionId, rows);
   const newLatest = rows.filter((r) => flagsOfNew.get(r)!.isLatest);
   return { updates, newLatest };
+}
+
+/** The reversed references of new versions (object_refs), for re-adds, closure and grants. */
+async function insertRefs(trx: Trx, collectionId: string, rows: PendingRow[]): Promise<void> {
+  const refs: string[] = [];
+  const kinds: string[] = [];
+  const cseqs: number[] = [];
+  for (const row of rows) {
+    const { depRefs, closureRefs } = row.candidate.analysis;
+    for (const [list, kind] of [[depRefs, 'd'], [closureRefs, 'c']] as const) {
+      for (const ref of new Set(list ?? [])) {
+        refs.push(ref);
+        kinds.push(kind);
+        cseqs.push(row.cseq);
+      }
+    }
+  }
+  if (refs.length === 0) return;
+  await sql`
+    insert into object_refs (collection_id, ref, kind, cseq)
+    select ${collectionId}, r.ref, r.kind, r.cseq from unnest(${refs}::text[], ${kinds}::"char"[], ${cseqs}::int8[]) as r(ref, kind, cseq)`.execute(trx);
+}
+
+/** Removes the references of deleted versions (object_refs has no foreign key to them). */
+export async function deleteRefs(
+  trx: Trx,
+  collectionId: string,
+  deleted: { cseq: number; dep_refs: string[] | null; closure_refs: string[] | null }[],
+): Promise<void> {
+  const refs: string[] = [];
+  const kinds: string[] = [];
+  const cseqs: number[] = [];
+  for (const row of deleted) {
+    for (const [list, kind] of [[row.dep_refs, 'd'], [row.closure_refs, 'c']] as const) {
+      for (const ref of list ?? []) {
+        refs.push(ref);
+        kinds.push(kind);
+        cseqs.push(Number(row.cseq));
+      }
+    }
+  }
+  if (refs.length === 0) return;
+  await sql`
+    delete from object_refs o using unnest(${refs}::text[], ${kinds}::"char"[], ${cseqs}::int8[]) as r(ref, kind, cseq)
+    where o.collection_id = ${collectionId} and o.ref = r.ref and o.kind = r.kind and o.cseq = r.cseq`.execute(trx);
 }
 
 async function updateFlags(trx: Trx, collectionId: string, updates: FlagUpdate[]): Promise<void> {

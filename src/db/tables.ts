@@ -149,6 +149,13 @@ export interface CreatorConfidenceTable {
   confidence: number;
 }
 
+export interface ObjectRefsTable {
+  collection_id: string;
+  ref: string;
+  kind: 'd' | 'c';
+  cseq: number;
+}
+
 export interface ViewEpochsTable {
   collection_id: string;
   scope: string;
@@ -174,6 +181,7 @@ export interface Tables {
   grants: GrantsTable;
   creator_confidence: CreatorConfidenceTable;
   view_epochs: ViewEpochsTable;
+  object_refs: ObjectRefsTable;
   server_settings: ServerSettingsTable;
   api_roots: ApiRootsTable;
   collections: CollectionsTable;

@@ -2,6 +2,7 @@ import { v4 as uuidv4 } from 'uuid';
 import type { Principal } from '../auth/authenticate.js';
 import type { CollectionAccess } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
+import { analyzeSoon } from '../db/maintenance.js';
 import { storeVersions, type NewVersion } from '../db/object-store.js';
 import { insertStatus } from '../db/status-store.js';
 import { analyseStixObject } from '../stix/analyse.js';
@@ -136,6 +137,7 @@ export async function addObjectList(
     stored.forEach((outcome, i) => outcomes.push({ index: candidates[i]!.index, outcome: outcome.inserted ? 'stored' : 'duplicate' }));
     inserted = stored.filter((outcome) => outcome.inserted).length;
   });
+  if (inserted > 0) analyzeSoon(deps.db);
   deps.metrics?.objectsIngested('stored', inserted);
   deps.metrics?.objectsIngested('duplicate', candidates.length - inserted);
   deps.metrics?.objectsIngested('failed', failures.length);

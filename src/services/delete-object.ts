@@ -2,7 +2,7 @@ import { CompiledQuery, sql } from 'kysely';
 import type { CollectionAccess } from '../db/catalog.js';
 import type { Db } from '../db/database.js';
 import { objectExists, versionPredicateSql } from '../db/object-queries.js';
-import { afterDelete } from '../db/object-store.js';
+import { afterDelete, deleteRefs } from '../db/object-store.js';
 import { notFound } from '../taxii/errors.js';
 import type { Filters } from '../taxii/query.js';
 
@@ -32,13 +32,15 @@ export async function deleteObject(db: Db, collection: CollectionAccess, objectI
     // "all" without a spec filter means every version of every spec version.
     const predicate = filters.versions === undefined && filters.specVersions === undefined ? { text: 'true', values: [] } : versionPredicateSql(selection);
     const n = predicate.values.length;
-    const result = await trx.executeQuery(
+    const result = await trx.executeQuery<{ cseq: number; dep_refs: string[] | null; closure_refs: string[] | null }>(
       CompiledQuery.raw(
-        `delete from object_versions v where v.collection_id = $${n + 1}::uuid and v.stix_id = $${n + 2}::text and ${predicate.text}`,
+        `delete from object_versions v where v.collection_id = $${n + 1}::uuid and v.stix_id = $${n + 2}::text and ${predicate.text}
+         returning v.cseq, v.dep_refs, v.closure_refs`,
         [...predicate.values, collection.id, objectId],
       ),
     );
+    await deleteRefs(trx, collection.id, result.rows);
     await afterDelete(trx, collection.id, objectId);
-    return Number(result.numAffectedRows ?? 0);
+    return result.rows.length;
   });
 }

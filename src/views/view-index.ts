@@ -74,14 +74,15 @@ function relationshipBound(policy: Policy): string | undefined {
 
 /**
  * The row-local bound of a profile's policy, or undefined when it would keep
- * nearly every row (an index would not help, e.g. L4).
+ * most rows (an index would not help, e.g. L3 and L4).
  */
 export function rowBound(policy: Policy): RowBound | undefined {
   const ceiling = tlpRank(policy.tlp_ceiling);
   const relevance = [floorsBound(policy), indicatorBound(policy), relationshipBound(policy)].filter((p): p is string => p !== undefined);
   const type = typeAllowed(policy);
-  const restrictive = type !== undefined || relevance.length > 0 || ceiling < 2;
-  if (!restrictive) return undefined;
+  // Profiles that take every STIX type (L3, L4) keep most rows: an index would cost
+  // every insert and save little. Those that list their types (L1, L2) get one.
+  if (policy.all_stix_types) return undefined;
   const admitted = [
     `(tlp is null or tlp <= ${ceiling})`,
     ...(type ? [type] : []),

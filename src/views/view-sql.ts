@@ -222,10 +222,8 @@ class ViewCompiler {
 
   /**
    * Closure (rule 5): a definition or creator identity referenced by an object
-   * whose latest version the reader may see, when authorised itself. The
-   * referrer's own graph rules are not consulted: closure objects are
-   * authorised definitions and creators, so serving one for a relationship
-   * hidden by its endpoints leaks nothing, and the check stays small.
+   * the reader sees (its latest version visible, its graph closed), when
+   * authorised itself.
    */
   closureVisible(a: string): string {
     if (!this.policy.closure) return 'false';
@@ -233,9 +231,9 @@ class ViewCompiler {
     return and(
       this.closureType(a),
       this.authorised(a),
-      `exists (select 1 from object_versions ${z}
-        where ${z}.collection_id = p.collection_id and ${z}.is_latest
-          and ${z}.closure_refs @> array[${a}.stix_id] and ${this.visibleLatest(z)})`,
+      `exists (select 1 from object_refs ${z}r join object_versions ${z} on ${z}.collection_id = ${z}r.collection_id and ${z}.cseq = ${z}r.cseq
+        where ${z}r.collection_id = p.collection_id and ${z}r.ref = ${a}.stix_id and ${z}r.kind = 'c'
+          and ${z}.is_latest and ${this.visibleLatest(z)} and ${this.graphOk(z)})`,
     );
   }
 
