@@ -43,7 +43,8 @@ export async function ingestBatch(deps: IngestDeps, collection: CollectionAccess
     }
   });
   if (accepted.length === 0) return outcome;
-  const { outcomes } = await addObjectList(deps, collection, null, accepted.map((a) => a.object), Date.now() * 1000);
+  const writer = { actor: deps.actor, accountId: null, organisationId: null };
+  const { outcomes } = await addObjectList(deps, collection, null, accepted.map((a) => a.object), Date.now() * 1000, writer);
   for (const o of outcomes) {
     const index = accepted[o.index]!.index;
     if (o.outcome === 'failed') outcome.failures.push({ index, message: o.message });

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.js';
 import { TaxiiError } from '../taxii/errors.js';
+import { accessAuditCommands } from './commands/access-audit.js';
 import { accountCommands } from './commands/accounts.js';
 import { catalogCommands } from './commands/catalog.js';
 import { databaseCommands } from './commands/database.js';
@@ -45,6 +46,7 @@ function buildProgram(ctx: CliContext): Command {
   viewCommands(program, ctx);
   importCommand(program, ctx);
   exportCommand(program, ctx);
+  accessAuditCommands(program, ctx);
   return program;
 }
 

@@ -28,6 +28,8 @@ export interface CollectionAccess extends Collection {
   canWrite: boolean;
   /** The caller's maturity view; absent for unfiltered readers (admins). */
   view?: ResolvedView;
+  /** The TLP rank of unmarked objects (set by findCollectionContext; the delivery audit uses it). */
+  defaultTlp?: number;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -158,10 +160,10 @@ export async function findCollectionContext(
   const match = UUID.test(idOrAlias)
     ? sql`(c.id = ${idOrAlias.toLowerCase()}::uuid or c.alias = ${idOrAlias})`
     : sql`c.alias = ${idOrAlias}`;
-  const result = await sql<CollectionRow & ApiRootRow & Partial<ViewStateRow>>`
+  const result = await sql<CollectionRow & ApiRootRow & Partial<ViewStateRow> & { collection_default_tlp: number }>`
     select r.title as root_title, r.description as root_description, r.max_content_length, r.is_default,
            c.id, c.api_root_id, c.alias, c.title, c.description, c.media_types,
-           p.can_read, p.can_write, p.organisation_id as permission_org
+           p.can_read, p.can_write, p.organisation_id as permission_org, c.default_tlp as collection_default_tlp
            ${state ? sql`, ${state.columns}` : sql``}
     from collections c
     join api_roots r on r.id = c.api_root_id
@@ -172,7 +174,7 @@ export async function findCollectionContext(
   if (!row || (!principal.isAdmin && row.permission_org === null)) return undefined;
   return {
     apiRoot: { id: row.api_root_id, title: row.root_title, description: row.root_description, maxContentLength: row.max_content_length, isDefault: row.is_default },
-    collection: toAccess(row, principal),
+    collection: { ...toAccess(row, principal), defaultTlp: row.collection_default_tlp },
     ...(state ? { viewState: row as ViewStateRow } : {}),
   };
 }

@@ -61,17 +61,19 @@ export interface PageRow {
   /** date_added as this reader sees it. */
   date_added: number;
 }
-export interface ObjectRow extends PageRow {
-  body: string;
-}
-export interface ManifestRow extends PageRow {
+/** Every row also says what it is (id, version) and its TLP rank (null: unmarked), for the delivery audit. */
+export interface DeliveredRow extends PageRow {
   stix_id: string;
   version: string;
+  tlp: number | null;
+}
+export interface ObjectRow extends DeliveredRow {
+  body: string;
+}
+export interface ManifestRow extends DeliveredRow {
   spec_version: string;
 }
-export interface VersionRow extends PageRow {
-  version: string;
-}
+export type VersionRow = DeliveredRow;
 
 /** SQL text with positional parameters, built in a fixed order so equal shapes give equal text. */
 class Statement {
@@ -195,18 +197,18 @@ async function selectPage<Row extends PageRow>(db: Db, q: PageQuery, columns: st
 }
 
 export function selectObjects(db: Db, q: PageQuery): Promise<ObjectRow[]> {
-  return selectPage<ObjectRow>(db, q, 'v.body');
+  return selectPage<ObjectRow>(db, q, 'v.body, v.stix_id, v.version, v.tlp');
 }
 
 export function selectManifest(db: Db, q: PageQuery): Promise<ManifestRow[]> {
-  return selectPage<ManifestRow>(db, q, 'v.stix_id, v.version, v.spec_version');
+  return selectPage<ManifestRow>(db, q, 'v.stix_id, v.version, v.spec_version, v.tlp');
 }
 
 /** All versions of one object (Get Object Versions, TAXII §5.8): only match[spec_version] narrows them. */
 export function selectVersions(db: Db, q: PageQuery): Promise<VersionRow[]> {
   const filters: Filters = { versions: { all: true, first: false, last: false, keys: [] } };
   if (q.filters.specVersions) filters.specVersions = q.filters.specVersions;
-  return selectPage<VersionRow>(db, { ...q, filters }, 'v.version');
+  return selectPage<VersionRow>(db, { ...q, filters }, 'v.stix_id, v.version, v.tlp');
 }
 
 /** Whether an object exists for this reader: stored at all, or visible through its view (rule 1). */

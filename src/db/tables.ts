@@ -173,8 +173,57 @@ export interface AdminAuditTable {
   details: ColumnType<unknown, string | null, string | null>;
 }
 
+export interface RateLimitCountersTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+export interface DeliveryAuditTable {
+  id: Generated<number>;
+  at: ColumnType<Date, Date | string, Date | string>;
+  account_id: string;
+  username: string;
+  organisation_id: string;
+  api_root_id: string;
+  collection_id: string;
+  endpoint: 'objects' | 'object' | 'versions' | 'manifest';
+  profile_id: string | null;
+  profile_revision: number | null;
+  pinned_profile_id: string | null;
+  pinned_revision: number | null;
+  preview: string | null;
+  stix_ids: string[];
+  versions: string[];
+  max_tlp: number | null;
+  granted_ids: string[] | null;
+  client_ip: string | null;
+  request_id: string | null;
+}
+
+export interface WriteAuditTable {
+  id: Generated<number>;
+  at: Generated<Date>;
+  action: 'add' | 'delete';
+  actor: string;
+  account_id: string | null;
+  organisation_id: string | null;
+  api_root_id: string;
+  collection_id: string;
+  status_id: string | null;
+  stix_ids: string[];
+  versions: string[];
+  stored: boolean[];
+  failure_count: Generated<number>;
+  client_ip: string | null;
+  request_id: string | null;
+}
+
 export interface Tables {
   admin_audit: AdminAuditTable;
+  rate_limit_counters: RateLimitCountersTable;
+  delivery_audit: DeliveryAuditTable;
+  write_audit: WriteAuditTable;
   maturity_profiles: MaturityProfilesTable;
   maturity_profile_revisions: MaturityProfileRevisionsTable;
   organisation_bindings: OrganisationBindingsTable;

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Config } from '../config.js';
 import type { Db } from '../db/database.js';
+import type { DeliveryAuditor } from '../services/delivery-audit.js';
 import type { ServiceMetrics } from '../services/metrics.js';
 import type { StixValidator } from '../stix/validate.js';
 import type { CursorCodec } from '../taxii/cursor.js';
@@ -14,6 +15,8 @@ export interface TaxiiServices {
   validator: StixValidator;
   /** Counters the services move (objects ingested and served); Prometheus behind it. */
   metrics: ServiceMetrics;
+  /** Records which objects each reader received (services/delivery-audit.ts). */
+  deliveries: DeliveryAuditor;
 }
 
 declare module 'fastify' {

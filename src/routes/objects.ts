@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { addObjects } from '../services/add-objects.js';
 import { deleteObject } from '../services/delete-object.js';
+import { writerOf } from '../services/delivery-audit.js';
 import { readPage, type ReadDeps, type ReadKind } from '../services/read-objects.js';
 import { badRequest, payloadTooLarge, unsupportedMediaType } from '../taxii/errors.js';
 import { classifyContentType, type PostBodyKind } from '../taxii/media-types.js';
@@ -23,6 +24,9 @@ const STIX_ID = /^[a-z][a-z0-9-]+[a-z0-9]--[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-f
  * chunked body is cut off as soon as it passes the limit (413 either way).
  */
 function collectBody(request: FastifyRequest, payload: NodeJS.ReadableStream, done: (err: Error | null, body?: PostBody) => void) {
+  // Only Add Objects resolves an API root (loadCollection) and reads a body; the 405 routes of the same
+  // paths (PUT, PATCH, OPTIONS… with a body) have none and never look at it.
+  if (request.apiRoot === undefined) return done(null, undefined);
   const kind = classifyContentType(request.headers['content-type']);
   if (!kind) return done(unsupportedMediaType(request.headers['content-type']));
   const limit = request.apiRoot.maxContentLength;
@@ -68,6 +72,8 @@ export async function objectRoutes(app: FastifyInstance) {
       const objectId = (request.params as { objectId?: string }).objectId;
       if (objectId !== undefined && !STIX_ID.test(objectId)) throw badRequest(`"${objectId}" is not a STIX identifier.`);
       const page = await readPage(readDeps, kind, request.collection, request.readerKey, query, objectId);
+      // Buffered (no database write), except for a page with a TLP:RED object: stored before it is sent.
+      await app.taxii.deliveries.record(request, kind, page.delivered);
       reply.headers(page.headers);
       return page.body;
     };
@@ -120,6 +126,7 @@ export async function objectRoutes(app: FastifyInstance) {
         body.bytes,
         body.kind,
         Date.now() * 1000,
+        request,
       );
       reply.status(202);
       return JSON.stringify(statusResource(status));
@@ -161,7 +168,7 @@ export async function objectRoutes(app: FastifyInstance) {
       const { objectId } = request.params as { objectId: string };
       if (!STIX_ID.test(objectId)) throw badRequest(`"${objectId}" is not a STIX identifier.`);
       const query = parseReadQuery(request.query as Record<string, string | string[]>, 'delete', limits);
-      await deleteObject(db, request.collection, objectId, query.filters);
+      await deleteObject(db, request.collection, objectId, query.filters, writerOf(request.principal!, request));
       reply.status(200);
       return '';
     },

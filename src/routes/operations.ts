@@ -53,7 +53,7 @@ export async function operationsRoutes(app: FastifyInstance, options: { metrics:
         operationId: 'getReadiness',
         tags: ['Operations'],
         summary: 'Readiness',
-        description: 'The database answers and has no pending migration. Public.',
+        description: 'The database answers, has no pending migration, and the process is not shutting down. Public.',
         security: [],
         response: {
           200: { description: 'Ready to serve.', ...STATUS },
@@ -62,6 +62,8 @@ export async function operationsRoutes(app: FastifyInstance, options: { metrics:
       },
     },
     async (request, reply) => {
+      // A stopping process takes no new work: the load balancer sends it elsewhere.
+      if (app.load.draining) return reply.status(503).send({ status: 'unavailable', reason: 'shutting down' });
       let pending: string[];
       try {
         await withTimeout(sql`select 1`.execute(db), READY_TIMEOUT_MS, 'the database');

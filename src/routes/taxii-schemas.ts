@@ -114,6 +114,10 @@ const ERRORS: Record<number, { description: string; headers?: Record<string, unk
   413: { description: "The body exceeds the API root's max_content_length." },
   415: { description: 'The Content-Type is not a TAXII envelope, a STIX bundle or JSON.' },
   422: { description: 'The envelope holds more objects than the server accepts in one request.' },
+  429: {
+    description: "A rate limit is spent: the account's requests per minute, or failed authentications from this address or for this name or key.",
+    headers: { 'Retry-After': { type: 'string', description: 'Seconds until the limit resets.' } },
+  },
   500: { description: 'An unexpected failure; error_id identifies it in the logs.' },
   503: {
     description: 'The database is not reachable.',
@@ -148,7 +152,7 @@ export interface TaxiiOperation {
   anonymous?: boolean;
 }
 
-const ALWAYS = [401, 406, 500, 503];
+const ALWAYS = [401, 406, 429, 500, 503];
 
 const STIX_BUNDLE = {
   type: 'object',

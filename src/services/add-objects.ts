@@ -10,7 +10,9 @@ import type { StixSpecVersion, StixValidator } from '../stix/validate.js';
 import { readEnvelope, type EnvelopeLimits } from '../taxii/envelope.js';
 import type { PostBodyKind } from '../taxii/media-types.js';
 import type { StatusDetail, StatusInfo } from '../taxii/resources.js';
+import { storableText } from '../taxii/text.js';
 import { stixVersionKey } from '../taxii/timestamps.js';
+import { recordWrite, writerOf, type Writer } from './delivery-audit.js';
 import type { ServiceMetrics } from './metrics.js';
 
 /**
@@ -47,7 +49,17 @@ function describe(object: unknown, index: number): StatusDetail {
   const id = typeof record.id === 'string' && record.id.length <= 300 ? record.id : `objects[${index}]`;
   const version =
     typeof record.modified === 'string' ? record.modified : typeof record.created === 'string' ? record.created : 'unknown';
-  return { id, version: version.length <= 100 ? version : 'unknown' };
+  // The status is stored as JSON: U+0000 and unpaired surrogates of a hostile id or version cannot be.
+  return { id: storableText(id), version: version.length <= 100 ? storableText(version) : 'unknown' };
+}
+
+/** The STIX properties behind the indexed columns of StixAnalysis, for messages. */
+const INDEXED = 'created_by_ref, pattern_type, pattern, indicator_types, relationship_type, source_ref, target_ref or a reference';
+
+/** An indexed string holding U+0000, which a PostgreSQL text column cannot store (the object body, JSON text, can). */
+function unstorableAnalysis(analysis: ReturnType<typeof analyseStixObject>): boolean {
+  const nul = (v: unknown) => typeof v === 'string' && v.includes('\u0000');
+  return Object.values(analysis).some((v) => nul(v) || (Array.isArray(v) && v.some(nul)));
 }
 
 /** What happened to each object of a submission, by its position. */
@@ -66,9 +78,10 @@ export async function addObjects(
   body: Buffer,
   kind: PostBodyKind,
   requestTimestamp: number,
+  request?: { ip: string; id: string },
 ): Promise<StatusInfo> {
   const objects = readEnvelope(body, kind, deps.limits);
-  return (await addObjectList(deps, collection, principal.accountId, objects, requestTimestamp)).status;
+  return (await addObjectList(deps, collection, principal.accountId, objects, requestTimestamp, writerOf(principal, request))).status;
 }
 
 /**
@@ -83,6 +96,8 @@ export async function addObjectList(
   accountId: string | null,
   objects: readonly unknown[],
   requestTimestamp: number,
+  /** Who writes, for the durable write log (services/delivery-audit.ts); nothing is logged without one. */
+  writer?: Writer,
 ): Promise<SubmissionResult> {
   const acceptSpecVersions = acceptedSpecVersions(collection.mediaTypes);
 
@@ -94,12 +109,19 @@ export async function addObjectList(
     const object = objects[i];
     const result = deps.validator.validate(object, { acceptSpecVersions });
     if (!result.valid) {
-      const message = result.errors.join('; ');
+      const message = storableText(result.errors.join('; '));
       failures.push({ ...describe(object, i), message });
       outcomes.push({ index: i, outcome: 'failed', message });
       continue;
     }
     const record = object as Record<string, unknown>;
+    const analysis = analyseStixObject(record);
+    if (unstorableAnalysis(analysis)) {
+      const message = `An indexed property (${INDEXED}) holds the character U+0000 (NUL), which cannot be stored.`;
+      failures.push({ ...describe(object, i), message });
+      outcomes.push({ index: i, outcome: 'failed', message });
+      continue;
+    }
     const version = typeof record.modified === 'string' ? record.modified : typeof record.created === 'string' ? record.created : undefined;
     candidates.push({
       index: i,
@@ -110,9 +132,9 @@ export async function addObjectList(
         version,
         versionKey: version === undefined ? undefined : stixVersionKey(version),
         body: JSON.stringify(object),
-        analysis: analyseStixObject(record),
+        analysis,
       },
-      message: result.warnings.length > 0 ? `accepted with warnings: ${result.warnings.join('; ')}` : undefined,
+      message: result.warnings.length > 0 ? storableText(`accepted with warnings: ${result.warnings.join('; ')}`) : undefined,
     });
   }
 
@@ -134,6 +156,16 @@ export async function addObjectList(
       return { id: version.stixId, version: outcome.version, ...(message ? { message } : {}) };
     });
     await insertStatus(trx, { ...status, apiRootId: collection.apiRootId, collectionId: collection.id, accountId });
+    if (writer) {
+      await recordWrite(trx, writer, collection, {
+        action: 'add',
+        statusId: status.id,
+        ids: candidates.map((c) => c.version.stixId),
+        versions: stored.map((outcome) => outcome.version),
+        stored: stored.map((outcome) => outcome.inserted),
+        failureCount: failures.length,
+      });
+    }
     stored.forEach((outcome, i) => outcomes.push({ index: candidates[i]!.index, outcome: outcome.inserted ? 'stored' : 'duplicate' }));
     inserted = stored.filter((outcome) => outcome.inserted).length;
   });

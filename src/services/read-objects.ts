@@ -29,6 +29,14 @@ export interface ReadDeps {
 export interface TaxiiPage {
   body: string;
   headers: Record<string, string>;
+  /** What the page hands out, for the delivery audit: ids and versions in page order, TLP ranks (null: unmarked). */
+  delivered: DeliveredPage;
+}
+
+export interface DeliveredPage {
+  ids: string[];
+  versions: string[];
+  tlps: (number | null)[];
 }
 
 export type ReadKind = 'objects' | 'manifest' | 'object' | 'versions';
@@ -113,16 +121,17 @@ export async function readPage(
       : undefined;
   const headers = dateAddedHeaders(page.map((r) => r.date_added));
   deps.metrics?.objectsServed(kind, page.length);
+  const delivered: DeliveredPage = { ids: page.map((r) => r.stix_id), versions: page.map((r) => r.version), tlps: page.map((r) => r.tlp) };
   if (kind === 'manifest') {
     const entries = (page as Awaited<ReturnType<typeof selectManifest>>).map((r) => ({
       id: r.stix_id, dateAdded: r.date_added, version: r.version, specVersion: r.spec_version,
     }));
-    return { body: manifestJson(entries, more, next), headers };
+    return { body: manifestJson(entries, more, next), headers, delivered };
   }
   if (kind === 'versions') {
     const versions = (page as Awaited<ReturnType<typeof selectVersions>>).map((r) => r.version);
-    return { body: versionsJson(versions, more, next), headers };
+    return { body: versionsJson(versions, more, next), headers, delivered };
   }
   const bodies = (page as Awaited<ReturnType<typeof selectObjects>>).map((r) => r.body);
-  return { body: envelopeJson(bodies, more, next), headers };
+  return { body: envelopeJson(bodies, more, next), headers, delivered };
 }

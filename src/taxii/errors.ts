@@ -51,3 +51,11 @@ export const conflict = (description: string) => new TaxiiError(409, 'Conflict',
 
 export const unprocessable = (description: string, details?: Record<string, unknown>) =>
   new TaxiiError(422, 'Unprocessable content', description, details);
+
+/** 503 with Retry-After (RFC 9110 §10.2.3): the request was not processed; the client may send it again later. */
+export const serviceUnavailable = (description: string, retryAfterSeconds: number) =>
+  new TaxiiError(503, 'Service unavailable', description, undefined, { 'Retry-After': String(retryAfterSeconds) });
+
+/** 429 with Retry-After (RFC 6585 §4): a rate limit of the caller is spent until the window ends. */
+export const tooManyRequests = (description: string, retryAfterSeconds: number) =>
+  new TaxiiError(429, 'Too many requests', description, { retry_after_seconds: retryAfterSeconds }, { 'Retry-After': String(retryAfterSeconds) });

@@ -24,7 +24,10 @@ export const TAXII = 'application/taxii+json;version=2.1';
 
 export async function createTestApp(seed: Seed, overrides: Partial<Config> = {}, env: Record<string, string> = {}): Promise<TestApp> {
   const database = await createTestDatabase();
-  const config = loadConfig({ SCRYPT_COST: '1024', DEMO: 'false', ...env }, overrides);
+  // The test and the server share one event loop and heap: the pressure checks would measure the test.
+  const quiet = { PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0', PRESSURE_MAX_HEAP_USED_BYTES: '0' };
+  // Rate limits are off unless a test turns them on (test/http/rate-limit.test.ts): suites poll hard from one address.
+  const config = loadConfig({ SCRYPT_COST: '1024', DEMO: 'false', RATE_LIMIT_ENABLED: 'false', ...quiet, ...env }, overrides);
   await applySeed(database.db, seed, { scryptCost: config.scryptCost });
   await syncViewIndexes(database.db);
   const app = await buildApp(config, database, { logger: false });

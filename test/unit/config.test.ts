@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, defaultMaxHeapUsedBytes, loadConfig } from '../../src/config.js';
 
 /** Configuration from the environment: every setting validated, defaulted and frozen (src/config.ts). */
 function configError(env: Record<string, string | undefined>, overrides = {}): ConfigError {
@@ -21,6 +21,19 @@ describe('loadConfig defaults', () => {
       databaseUrl: undefined,
       dataDir: './data/pglite',
       dbPoolMax: 10,
+      dbConnectTimeoutMs: 5000,
+      dbStatementTimeoutMs: 30_000,
+      dbIdleTimeoutMs: 30_000,
+      shutdownGraceMs: 10_000,
+      maxInflightRequests: 128,
+      pressure: {
+        maxEventLoopDelayMs: 1000,
+        maxEventLoopUtilization: 0,
+        maxHeapUsedBytes: defaultMaxHeapUsedBytes(),
+        maxRssBytes: 0,
+        sampleIntervalMs: 1000,
+      },
+      retryAfterSeconds: 5,
       migrateOnStart: true,
       seedFile: undefined,
       demo: true,
@@ -36,6 +49,15 @@ describe('loadConfig defaults', () => {
       statusRetentionHours: 72,
       cursorSecret: undefined,
       scryptCost: 16384,
+      rateLimitEnabled: true,
+      rateLimitPerWindow: 600,
+      authFailureLimitPerWindow: 10,
+      rateLimitWindowMs: 60_000,
+      rateLimitSyncMs: 250,
+      deliveryAudit: 'restricted',
+      deliveryAuditRetentionDays: 365,
+      tls: undefined,
+      trustProxy: false,
     });
   });
 
@@ -75,6 +97,17 @@ describe('loadConfig defaults', () => {
       DATABASE_URL: 'postgres://taxii@db/taxii',
       DATA_DIR: '/var/lib/taxii',
       DB_POOL_MAX: '20',
+      DB_CONNECT_TIMEOUT_MS: '1500',
+      DB_STATEMENT_TIMEOUT_MS: '0',
+      DB_IDLE_TIMEOUT_MS: '60000',
+      SHUTDOWN_GRACE_MS: '2500',
+      MAX_INFLIGHT_REQUESTS: '0',
+      PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '250',
+      PRESSURE_MAX_EVENT_LOOP_UTILIZATION: ' 0.95 ',
+      PRESSURE_MAX_HEAP_USED_BYTES: '1000000000',
+      PRESSURE_MAX_RSS_BYTES: '2000000000',
+      PRESSURE_SAMPLE_INTERVAL_MS: '500',
+      RETRY_AFTER_SECONDS: '2',
       MIGRATE_ON_START: 'no',
       SEED_FILE: '/etc/taxii/seed.yaml',
       LOG_LEVEL: 'debug',
@@ -91,6 +124,16 @@ describe('loadConfig defaults', () => {
       STATUS_RETENTION_HOURS: '24',
       CURSOR_SECRET: 'c'.repeat(32),
       SCRYPT_COST: '1024',
+      RATE_LIMIT_ENABLED: 'false',
+      RATE_LIMIT_PER_MINUTE: '120',
+      AUTH_FAILURE_LIMIT_PER_MINUTE: '5',
+      RATE_LIMIT_SYNC_MS: '500',
+      DELIVERY_AUDIT: ' ALL ',
+      DELIVERY_AUDIT_RETENTION_DAYS: '30',
+      TLS_CERT_FILE: '/etc/taxii/cert.pem',
+      TLS_KEY_FILE: '/etc/taxii/key.pem',
+      TLS_CA_FILE: '/etc/taxii/chain.pem',
+      TRUST_PROXY: '10.0.0.0/8, 192.168.1.1, ::1, loopback',
     });
     expect(config).toEqual({
       host: '0.0.0.0',
@@ -98,6 +141,19 @@ describe('loadConfig defaults', () => {
       databaseUrl: 'postgres://taxii@db/taxii',
       dataDir: '/var/lib/taxii',
       dbPoolMax: 20,
+      dbConnectTimeoutMs: 1500,
+      dbStatementTimeoutMs: 0,
+      dbIdleTimeoutMs: 60_000,
+      shutdownGraceMs: 2500,
+      maxInflightRequests: 0,
+      pressure: {
+        maxEventLoopDelayMs: 250,
+        maxEventLoopUtilization: 0.95,
+        maxHeapUsedBytes: 1_000_000_000,
+        maxRssBytes: 2_000_000_000,
+        sampleIntervalMs: 500,
+      },
+      retryAfterSeconds: 2,
       migrateOnStart: false,
       seedFile: '/etc/taxii/seed.yaml',
       demo: false,
@@ -113,6 +169,15 @@ describe('loadConfig defaults', () => {
       statusRetentionHours: 24,
       cursorSecret: 'c'.repeat(32),
       scryptCost: 1024,
+      rateLimitEnabled: false,
+      rateLimitPerWindow: 120,
+      authFailureLimitPerWindow: 5,
+      rateLimitWindowMs: 60_000,
+      rateLimitSyncMs: 500,
+      deliveryAudit: 'all',
+      deliveryAuditRetentionDays: 30,
+      tls: { certFile: '/etc/taxii/cert.pem', keyFile: '/etc/taxii/key.pem', caFile: '/etc/taxii/chain.pem' },
+      trustProxy: ['10.0.0.0/8', '192.168.1.1', '::1', 'loopback'],
     });
   });
 
@@ -129,6 +194,34 @@ describe('loadConfig defaults', () => {
       if (before === undefined) delete process.env.PORT;
       else process.env.PORT = before;
     }
+  });
+});
+
+describe('access settings: rate limits, delivery audit, TLS, trusted proxies', () => {
+  it('TRUST_PROXY is false, true, a hop count, or addresses and CIDRs', () => {
+    expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
+    expect(loadConfig({ TRUST_PROXY: 'TRUE' }).trustProxy).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
+    expect(loadConfig({ TRUST_PROXY: '127.0.0.1' }).trustProxy).toEqual(['127.0.0.1']);
+    expect(loadConfig({ TRUST_PROXY: 'fd00::/8,uniquelocal' }).trustProxy).toEqual(['fd00::/8', 'uniquelocal']);
+    for (const bad of ['proxy.example', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', '300.1.1.1']) {
+      expect(configError({ TRUST_PROXY: bad }).message).toContain('TRUST_PROXY');
+    }
+  });
+
+  it('TLS needs a certificate and a key together', () => {
+    expect(configError({ TLS_CERT_FILE: '/c.pem' }).message).toMatch(/TLS_CERT_FILE and TLS_KEY_FILE/);
+    expect(configError({ TLS_KEY_FILE: '/k.pem' }).message).toMatch(/TLS_CERT_FILE and TLS_KEY_FILE/);
+    expect(configError({ TLS_CA_FILE: '/ca.pem' }).message).toMatch(/TLS_CA_FILE/);
+    expect(loadConfig({ TLS_CERT_FILE: '/c.pem', TLS_KEY_FILE: '/k.pem' }).tls).toEqual({ certFile: '/c.pem', keyFile: '/k.pem', caFile: undefined });
+  });
+
+  it('DELIVERY_AUDIT is all, restricted or off; the limits are positive', () => {
+    expect(configError({ DELIVERY_AUDIT: 'some' }).message).toMatch(/DELIVERY_AUDIT must be one of all, restricted, off/);
+    expect(configError({ RATE_LIMIT_PER_MINUTE: '0' }).message).toContain('RATE_LIMIT_PER_MINUTE');
+    expect(configError({ AUTH_FAILURE_LIMIT_PER_MINUTE: '0' }).message).toContain('AUTH_FAILURE_LIMIT_PER_MINUTE');
+    expect(configError({ DELIVERY_AUDIT_RETENTION_DAYS: '0' }).message).toContain('DELIVERY_AUDIT_RETENTION_DAYS');
+    expect(configError({ RATE_LIMIT_ENABLED: 'maybe' }).message).toContain('RATE_LIMIT_ENABLED');
   });
 });
 
@@ -182,6 +275,12 @@ describe('loadConfig validation: a bad setting stops the start with a ConfigErro
     ['MAX_CONTENT_LENGTH', '1024'],
   ])('%s=%s, on the boundary, is accepted', (name, value) => {
     expect(() => loadConfig({ [name]: value })).not.toThrow();
+  });
+
+  it.each([['1.5'], ['-0.1'], ['high'], ['1e-1']])('PRESSURE_MAX_EVENT_LOOP_UTILIZATION=%s is not a ratio from 0 to 1', (value) => {
+    const error = configError({ PRESSURE_MAX_EVENT_LOOP_UTILIZATION: value });
+    expect(error.message).toContain('PRESSURE_MAX_EVENT_LOOP_UTILIZATION');
+    expect(error.message).toMatch(/from 0 to 1/);
   });
 
   it('PAGE_DEFAULT_LIMIT > PAGE_MAX_LIMIT is refused', () => {

@@ -198,7 +198,7 @@ export async function catalogRoutes(app: FastifyInstance) {
             target_type: { type: 'string' },
             target_id: { type: 'string' },
             limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
-            before: { type: 'integer', minimum: 1, description: 'Only entries older than this id (paging)' },
+            before: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'Only entries older than this id (paging)' },
           },
         },
         response: { 200: anyList, ...errors },
