@@ -53,10 +53,9 @@ export const loadShedding = fp(
       sampleInterval: pressure.sampleIntervalMs,
       retryAfter: retryAfterSeconds,
       // Its own answer is not a TAXII error resource: throw ours, rendered by the error handler.
-      pressureHandler: async (request: FastifyRequest, _reply: unknown, type: string, value: number | undefined) => {
+      pressureHandler: async (request: FastifyRequest, _reply: unknown, type: string) => {
         if (exempt(request)) return;
-        request.log.warn({ pressure: type, value }, 'under pressure: request refused');
-        throw serviceUnavailable('The server is overloaded; retry later.', retryAfterSeconds);
+        throw serviceUnavailable(`The server is overloaded (${type}); retry later.`, retryAfterSeconds);
       },
     });
 

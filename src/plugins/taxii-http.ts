@@ -38,7 +38,7 @@ export const taxiiHttp = fp(
 
     app.setErrorHandler((error: FastifyError | TaxiiError, request, reply) => {
       const taxii = toTaxiiError(error);
-      if (taxii.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
+      logFailure(request, error, taxii);
       sendError(reply, request, taxii);
     });
 
@@ -136,9 +136,21 @@ export const frameworkErrors: NonNullable<FastifyServerOptions['frameworkErrors'
       : e.code === 'FST_ERR_BAD_URL'
         ? badRequest('The path is not a valid URL: a percent-encoded sequence does not decode to UTF-8.')
         : toTaxiiError(error);
-  if (taxii.httpStatus >= 500) request.log.error({ err: error }, 'request failed');
+  logFailure(request, error, taxii);
   sendError(reply, request, taxii);
 };
+
+/**
+ * A 503 the server chose (overloaded, shutting down, the delivery audit
+ * unavailable) is a warning with its reason, not an error with a stack: under
+ * load there is one per refused request. Everything else from 500 up is an
+ * error, logged with what was thrown (a database outage names the driver's code).
+ */
+function logFailure(request: FastifyRequest, error: unknown, taxii: TaxiiError): void {
+  if (taxii.httpStatus < 500) return;
+  if (error instanceof TaxiiError && taxii.httpStatus === 503) request.log.warn({ status: 503, reason: taxii.description }, 'request refused');
+  else request.log.error({ err: error }, 'request failed');
+}
 
 /**
  * Fastify's `clientErrorHandler` (app.ts): requests Node's HTTP parser

@@ -148,7 +148,7 @@ describe('@fastify/under-pressure', () => {
     const discovery = await send(t.url, '/taxii2/', { headers: { authorization: writerAuth, accept: TAXII }, timeoutMs: CLIENT_TIMEOUT_MS });
     expect(isTaxiiUnavailable(discovery), describeExchange(discovery)).toBe(true);
     expect(discovery.outcome.kind === 'response' && discovery.outcome.headers['retry-after']).toBe('7');
-    expect(json(discovery)).toMatchObject({ title: 'Service unavailable', description: 'The server is overloaded; retry later.', http_status: '503' });
+    expect(json(discovery)).toMatchObject({ title: 'Service unavailable', description: 'The server is overloaded (heapUsedBytes); retry later.', http_status: '503' });
 
     const post = await send(t.url, objectsPath, {
       method: 'POST',

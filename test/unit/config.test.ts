@@ -13,6 +13,11 @@ function configError(env: Record<string, string | undefined>, overrides = {}): C
 }
 
 describe('loadConfig defaults', () => {
+  it('checks event-loop delay (1000 ms) only with a PostgreSQL server', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://h/db' }).pressure.maxEventLoopDelayMs).toBe(1000);
+    expect(loadConfig({}).pressure.maxEventLoopDelayMs).toBe(0);
+  });
+
   it('an empty environment gives the documented defaults', () => {
     const config = loadConfig({});
     expect(config).toEqual({
@@ -27,7 +32,8 @@ describe('loadConfig defaults', () => {
       shutdownGraceMs: 10_000,
       maxInflightRequests: 128,
       pressure: {
-        maxEventLoopDelayMs: 1000,
+        // Off without DATABASE_URL: the embedded database's queries are this event loop's own delay.
+        maxEventLoopDelayMs: 0,
         maxEventLoopUtilization: 0,
         maxHeapUsedBytes: defaultMaxHeapUsedBytes(),
         maxRssBytes: 0,
