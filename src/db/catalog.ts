@@ -1,7 +1,8 @@
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Principal } from '../auth/authenticate.js';
 import { viewStateSql, type ResolvedView, type ViewStateRow, type ViewSubject } from '../views/reader-view.js';
 import type { Db } from './database.js';
+import type { Tables } from './tables.js';
 
 /** Repository of what a server offers: API roots and collections, as a given caller sees them. */
 
@@ -34,19 +35,23 @@ export interface CollectionAccess extends Collection {
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** An API root is known to an organisation that holds rights on one of its collections. */
+function holdsPermittedCollection(organisationId: string) {
+  return ({ exists, selectFrom }: ExpressionBuilder<Tables, 'api_roots'>) =>
+    exists(
+      selectFrom('collections as c')
+        .innerJoin('collection_permissions as p', 'p.collection_id', 'c.id')
+        .select(sql`1`.as('one'))
+        .whereRef('c.api_root_id', '=', 'api_roots.id')
+        .where('p.organisation_id', '=', organisationId),
+    );
+}
+
 /** API roots the caller may know of: all for admins, else those holding a collection its organisation has rights on. */
 export async function listApiRoots(db: Db, principal: Principal | undefined): Promise<ApiRoot[]> {
   let query = db.selectFrom('api_roots').selectAll().orderBy('id');
   if (principal && !principal.isAdmin) {
-    query = query.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('collections as c')
-          .innerJoin('collection_permissions as p', 'p.collection_id', 'c.id')
-          .select(sql`1`.as('one'))
-          .whereRef('c.api_root_id', '=', 'api_roots.id')
-          .where('p.organisation_id', '=', principal.organisationId),
-      ),
-    );
+    query = query.where(holdsPermittedCollection(principal.organisationId));
   }
   return (await query.execute()).map(toApiRoot);
 }
@@ -55,15 +60,7 @@ export async function listApiRoots(db: Db, principal: Principal | undefined): Pr
 export async function findVisibleApiRoot(db: Db, id: string, principal: Principal | undefined): Promise<ApiRoot | undefined> {
   let query = db.selectFrom('api_roots').selectAll().where('id', '=', id);
   if (principal && !principal.isAdmin) {
-    query = query.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('collections as c')
-          .innerJoin('collection_permissions as p', 'p.collection_id', 'c.id')
-          .select(sql`1`.as('one'))
-          .whereRef('c.api_root_id', '=', 'api_roots.id')
-          .where('p.organisation_id', '=', principal.organisationId),
-      ),
-    );
+    query = query.where(holdsPermittedCollection(principal.organisationId));
   }
   const row = await query.executeTakeFirst();
   return row && toApiRoot(row);

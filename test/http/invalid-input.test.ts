@@ -28,28 +28,10 @@ import {
 } from '../support/authored-cases.js';
 import { SHARED_DATA_DIR } from '../support/shared-data.js';
 import { indicator, ipv4, malware, relationship } from '../support/stix.js';
-import { readAllPages, type ManifestRecord } from '../support/taxii-read.js';
+import { readAllPages, type ManifestRecord, type StatusResource } from '../support/taxii-read.js';
 import { basic, createTestApp, rawRequest, TAXII, type RawResponse, type TestApp } from '../support/test-app.js';
 
 type Json = Record<string, unknown>;
-
-interface StatusDetail {
-  id: string;
-  version: string;
-  message?: string;
-}
-
-interface StatusResource {
-  id: string;
-  status: string;
-  total_count: number;
-  success_count: number;
-  failure_count: number;
-  pending_count: number;
-  successes?: StatusDetail[];
-  failures?: StatusDetail[];
-  pendings?: StatusDetail[];
-}
 
 const STIX21 = 'application/stix+json;version=2.1';
 const PASSWORD = 'invalid input tester password';

@@ -19,7 +19,7 @@ import { v4 as uuidv4 } from 'uuid';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Seed } from '../../src/services/provisioning.js';
 import { createStixValidator, type StixValidator } from '../../src/stix/validate.js';
-import { readAllPages, type ManifestRecord } from '../support/taxii-read.js';
+import { readAllPages, type ManifestRecord, type StatusDetail, type StatusResource } from '../support/taxii-read.js';
 import { basic, createTestApp, rawRequest, TAXII, type TestApp } from '../support/test-app.js';
 import { testDatabaseKind } from '../support/test-database.js';
 import {
@@ -36,24 +36,6 @@ import {
 } from '../unit/stix-validate-corpus.js';
 
 type Json = Record<string, unknown>;
-
-interface StatusDetail {
-  id: string;
-  version: string;
-  message?: string;
-}
-
-interface StatusResource {
-  id: string;
-  status: string;
-  total_count: number;
-  success_count: number;
-  failure_count: number;
-  pending_count: number;
-  successes?: StatusDetail[];
-  failures?: StatusDetail[];
-  pendings?: StatusDetail[];
-}
 
 const MAX_CONTENT_LENGTH = 64 * 1024 * 1024;
 const PASSWORD = 'real data loader password';

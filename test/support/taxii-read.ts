@@ -33,3 +33,23 @@ export async function readAllPages<T>(
   }
   throw new Error(`GET ${path}: more than 100,000 pages`);
 }
+
+/** One entry of a status resource's successes, failures or pendings (TAXII §4.3.1). */
+export interface StatusDetail {
+  id: string;
+  version: string;
+  message?: string;
+}
+
+/** The status resource (TAXII §4.3.1) as the tests read it. */
+export interface StatusResource {
+  id: string;
+  status: string;
+  total_count: number;
+  success_count: number;
+  failure_count: number;
+  pending_count: number;
+  successes?: StatusDetail[];
+  failures?: StatusDetail[];
+  pendings?: StatusDetail[];
+}
